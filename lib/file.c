@@ -1,0 +1,289 @@
+/* file: atomic writes, durable folders, bounded reads, and path containment. */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int
+mf_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int
+mf_fsync_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	struct stat st;
+	int fd, rc, e;
+
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		snprintf(dir, sizeof dir, "%s", path);
+	} else {
+		const char *slash = strrchr(path, '/');
+
+		if (!slash)
+			snprintf(dir, sizeof dir, ".");
+		else if (slash == path)
+			snprintf(dir, sizeof dir, "/");
+		else
+			snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+	}
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return -1;
+	rc = fsync(fd);
+	e = errno;
+	close(fd);
+	errno = e;
+	return rc;
+}
+
+int
+mf_mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX];
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof buf) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len + 1);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+
+			*p = '\0';
+			if (mkdir(buf, mode) == 0) {
+				if (mf_fsync_dir(buf) < 0)	/* fsyncs buf's parent */
+					return -1;
+			} else if (errno != EEXIST) {
+				return -1;
+			} else {
+				struct stat st;
+				if (stat(buf, &st) < 0)
+					return -1;
+				if (!S_ISDIR(st.st_mode)) {
+					errno = ENOTDIR;
+					return -1;
+				}
+			}
+			*p = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	return 0;
+}
+
+static unsigned tmp_counter;
+
+int
+mf_is_atomic_tmp(const char *name)
+{
+	return name[0] == '.' && strstr(name, ".tmp.") != NULL;
+}
+
+int
+mf_atomic_open(const char *path, mode_t mode, char *tmp, size_t tmpsz)
+{
+	const char *slash = strrchr(path, '/');
+	int dirlen = slash ? (int)(slash - path + 1) : 0;
+	int fd, n;
+
+	n = snprintf(tmp, tmpsz, "%.*s.%s.tmp.%ld.%u", dirlen, path,
+	    slash ? slash + 1 : path, (long)getpid(), __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED));
+	if (n < 0 || (size_t)n >= tmpsz) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	return fd;
+}
+
+void
+mf_atomic_abort(int fd, const char *tmp)
+{
+	int e = errno;
+
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	errno = e;
+}
+
+int
+mf_atomic_commit(int fd, const char *tmp, const char *path)
+{
+	if (fsync(fd) < 0) {
+		mf_atomic_abort(fd, tmp);
+		return -1;
+	}
+	if (close(fd) < 0) {
+		mf_atomic_abort(-1, tmp);
+		return -1;
+	}
+	if (rename(tmp, path) < 0) {
+		mf_atomic_abort(-1, tmp);
+		return -1;
+	}
+	return mf_fsync_dir(path);
+}
+
+int
+mf_write_atomic(const char *path, const void *data, size_t len, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	int fd = mf_atomic_open(path, mode, tmp, sizeof tmp);
+
+	if (fd < 0)
+		return -1;
+	if (mf_write_all(fd, data, len) < 0) {
+		mf_atomic_abort(fd, tmp);
+		return -1;
+	}
+	return mf_atomic_commit(fd, tmp, path);
+}
+
+char *
+mf_read_file(const char *path, size_t max, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0, cap = 4096;
+	char *buf;
+
+	if (fd < 0)
+		return NULL;
+	if (!(buf = malloc(cap + 1))) {
+		close(fd);
+		return NULL;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > max) {
+				free(buf);
+				close(fd);
+				errno = EFBIG;
+				return NULL;
+			}
+			cap *= 2;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			free(buf);
+			close(fd);
+			errno = e;
+			return NULL;
+		}
+		if (r == 0)
+			break;
+		len += r;
+	}
+	close(fd);
+	if (len > max) {
+		free(buf);
+		errno = EFBIG;
+		return NULL;
+	}
+	buf[len] = '\0';
+	if (lenp)
+		*lenp = len;
+	return buf;
+}
+
+/* realpath of path, or of its deepest existing ancestor with the rest appended. */
+static int
+resolve(const char *path, char *out)
+{
+	char buf[PATH_MAX], rest[PATH_MAX] = "";
+
+	if (strlen(path) >= sizeof buf)
+		return -1;
+	strcpy(buf, path);
+	for (;;) {
+		if (realpath(buf, out)) {
+			size_t n = strlen(out);
+			if (n + strlen(rest) >= PATH_MAX)
+				return -1;
+			strcpy(out + n, rest);
+			return 0;
+		}
+		if (errno != ENOENT)
+			return -1;
+		char *slash = strrchr(buf, '/');
+		if (!slash || slash == buf)
+			return -1;
+		/* A missing component named ".." could climb out: refuse it. */
+		if (strcmp(slash, "/..") == 0)
+			return -1;
+		char tmp[PATH_MAX];
+		snprintf(tmp, sizeof tmp, "%s%s", slash, rest);
+		strcpy(rest, tmp);
+		*slash = '\0';
+	}
+}
+
+int
+mf_path_inside(const char *path, const char *root)
+{
+	char rp[PATH_MAX], rr[PATH_MAX];
+	size_t n;
+
+	if (resolve(path, rp) < 0 || !realpath(root, rr))
+		return -1;
+	n = strlen(rr);
+	if (n == 1)	/* root is "/" */
+		return 1;
+	return strncmp(rp, rr, n) == 0 && (rp[n] == '\0' || rp[n] == '/');
+}
+
+int
+mf_relpath_safe(const char *rel)
+{
+	const char *p = rel;
+
+	if (!*rel || *rel == '/')
+		return 0;
+	while (*p) {
+		const char *e = strchr(p, '/');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n;
+		if (*p == '/')
+			p++;
+		if (e && !*p)
+			return 0;	/* trailing slash */
+	}
+	return 1;
+}

@@ -1,0 +1,51 @@
+/* file: atomic writes, durable folders, bounded reads, and path containment. */
+#ifndef MF_FILE_H
+#define MF_FILE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/*
+ * Write data to path atomically: a temporary file in the same folder (".NAME.tmp.PID.N"),
+ * fsync, rename over path, fsync the folder.  On any failure the temporary file is
+ * removed, path is untouched, errno is set and -1 returned.
+ */
+int mf_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
+
+/*
+ * The same in two steps, for output produced piece by piece: mf_atomic_open creates the
+ * temporary file (its name is put in tmp, of size tmpsz) and returns its fd;
+ * mf_atomic_commit fsyncs, closes and renames it over path and fsyncs the folder;
+ * mf_atomic_abort closes and removes it.
+ */
+int mf_atomic_open(const char *path, mode_t mode, char *tmp, size_t tmpsz);
+int mf_atomic_commit(int fd, const char *tmp, const char *path);
+void mf_atomic_abort(int fd, const char *tmp);
+
+/* 1 when name is one of ours: a temporary file left by a killed writer. */
+int mf_is_atomic_tmp(const char *name);
+
+/* fsync the folder holding path (or path itself when it is a folder). */
+int mf_fsync_dir(const char *path);
+/* mkdir -p with mode; each created folder's parent is fsynced. */
+int mf_mkdir_p(const char *path, mode_t mode);
+/* Write all of buf to fd (retrying short writes and EINTR). */
+int mf_write_all(int fd, const void *buf, size_t len);
+
+/*
+ * Read a whole file of at most max bytes into a malloc'd, NUL-terminated buffer.
+ * Returns NULL with errno set (EFBIG when larger than max).
+ */
+char *mf_read_file(const char *path, size_t max, size_t *len);
+
+/*
+ * 1 when path, with every symlink resolved, is root or lies below it (compared on a path
+ * boundary, so /seed2 is not inside /seed); 0 when outside; -1 when it cannot be resolved.
+ * For a path that does not exist yet, its deepest existing ancestor is resolved.
+ */
+int mf_path_inside(const char *path, const char *root);
+
+/* 1 when path (relative) has no "..", no empty or "." component, and no leading '/'. */
+int mf_relpath_safe(const char *rel);
+
+#endif

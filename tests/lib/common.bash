@@ -1,0 +1,31 @@
+# common.bash: loaded by every bats file (`load lib/common`).
+# Puts the freshly built programs first on PATH, gives each test a scratch folder, and
+# isolates configuration so a developer's own mamfast.conf never leaks into a test.
+
+bats_load_library bats-support 2>/dev/null || load /usr/lib/bats/bats-support/load.bash
+bats_load_library bats-assert 2>/dev/null || load /usr/lib/bats/bats-assert/load.bash
+
+MF_ROOT=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
+: "${MF_BIN:=$MF_ROOT/build/bin}"
+export PATH="$MF_BIN:$MF_ROOT/scripts:$PATH"
+export MF_DATA_DIR="$MF_ROOT/data"
+export MF_CONFIG=/dev/null
+export XDG_CONFIG_HOME="$BATS_TEST_TMPDIR/xdg-config"
+export XDG_STATE_HOME="$BATS_TEST_TMPDIR/xdg-state"
+export XDG_CACHE_HOME="$BATS_TEST_TMPDIR/xdg-cache"
+unset MF_LIBRARY MF_SEED_ROOT MF_OUT_DIR MF_STATE_DIR MF_CACHE_DIR MF_ANNOUNCE_URL \
+      MF_QBT_URL MF_QBT_USER MF_QBT_PASS MF_QBT_PASS_FILE MF_QBT_API_KEY MF_AUDNEX_URL
+
+# A free TCP port on 127.0.0.1 (asks the kernel, then releases it).
+mf_free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Skip with a printed reason when a tool is missing (scripts/deps installs them all).
+mf_need() {
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (run scripts/deps)"
+	done
+}
+
+# For stderr apart from stdout use bats' own `run --separate-stderr` ($stderr).
