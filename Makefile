@@ -67,8 +67,9 @@ unit: all
 	MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run --unit-only
 
 # The whole suite again under AddressSanitizer and UBSan, in its own build folder.
+ASAN_B ?= build-asan
 asan:
-	$(MAKE) B=build-asan CC=clang OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
+	$(MAKE) B=$(ASAN_B) CC=clang OPT='-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined' \
 	    LDFLAGS='-fsanitize=address,undefined' check
 
 # libFuzzer targets, each run FUZZ_SECONDS under ASan and UBSan.
@@ -110,4 +111,4 @@ uninstall:
 	rm -rf $(DESTDIR)$(DATADIR)
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-*
