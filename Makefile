@@ -84,7 +84,7 @@ fuzz: deps $(FUZZERS)
 	    n=$$(basename $$f); mkdir -p $(B)/corpus/$$n; \
 	    seeds=; [ -d fuzz/corpus/$$n ] && seeds=fuzz/corpus/$$n; \
 	    echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
-	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 $(B)/corpus/$$n $$seeds 2>$(B)/fuzz/$$n.log \
+	    $$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$n- $(B)/corpus/$$n $$seeds 2>$(B)/fuzz/$$n.log \
 	        || { tail -40 $(B)/fuzz/$$n.log; exit 1; }; \
 	    grep -E 'stat::number_of_executed_units' $(B)/fuzz/$$n.log; \
 	done

@@ -24,7 +24,8 @@ static int
 lb_next(struct linebuf *lb, char **line, size_t *len)
 {
 	for (;;) {
-		char *nl = memchr(lb->buf + lb->start, '\n', lb->end - lb->start);
+		char *nl = lb->end > lb->start ?
+		    memchr(lb->buf + lb->start, '\n', lb->end - lb->start) : NULL;
 
 		if (nl) {
 			*line = lb->buf + lb->start;
@@ -75,7 +76,8 @@ lb_ready(const struct linebuf *lb)
 {
 	struct pollfd p = { .fd = lb->fd, .events = POLLIN };
 
-	if (lb->eof || memchr(lb->buf + lb->start, '\n', lb->end - lb->start))
+	if (lb->eof || (lb->end > lb->start &&
+	    memchr(lb->buf + lb->start, '\n', lb->end - lb->start)))
 		return 1;
 	return poll(&p, 1, 0) > 0;
 }
