@@ -23,6 +23,8 @@ mf_getprog(void)
 	return prog;
 }
 
+static void vmsg(int, const char *, va_list) __attribute__((format(printf, 2, 0)));
+
 static void
 vmsg(int errnum, const char *fmt, va_list ap)
 {
