@@ -1,0 +1,99 @@
+# qbt.bash: a real qbittorrent-nox on 127.0.0.1 for bats files (wraps scripts/qbt-sandbox).
+#
+#   load lib/common
+#   load lib/qbt                        # after lib/common (which clears MF_QBT_*)
+#   setup_file()    { qbt_start; }      # QBT_* knobs of scripts/qbt-sandbox may be set before
+#   teardown_file() { qbt_stop; }
+#   @test ... { run mf-qbt-add ...; qbt_torrents | jq length; qbt_torrent "$hash" category; }
+#
+# After qbt_start, every test sees MF_QBT_URL, MF_QBT_USER, MF_QBT_PASS (the server's
+# credentials) and QBT_DIR (profile dir), QBT_URL.  One server per bats file.
+
+# bats runs the file top level again for every test, and lib/common unsets MF_QBT_*:
+# restore them from the QBT_* values qbt_start exported.
+if [[ -n "${QBT_URL:-}" ]]; then
+	export MF_QBT_URL="$QBT_URL" MF_QBT_USER="$QBT_USER" MF_QBT_PASS="$QBT_PASS"
+fi
+
+# Start a server (in setup_file).  QBT_PORT=N to use a given port (default: a free one).
+qbt_start() {
+	mf_need qbittorrent-nox curl jq python3
+	export QBT_USER="${QBT_USER:-admin}"
+	export QBT_PASS="${QBT_PASS:-qbt pass@word:&=}"	# special characters on purpose
+	QBT_DIR="$BATS_FILE_TMPDIR/qbt"
+	export QBT_DIR
+	QBT_DIR=$(QBT_DIR="$QBT_DIR" qbt-sandbox start) || return 1
+	export QBT_URL; QBT_URL=$(cat "$QBT_DIR/url")
+	export MF_QBT_URL="$QBT_URL" MF_QBT_USER="$QBT_USER" MF_QBT_PASS="$QBT_PASS"
+}
+
+# Stop it (in teardown_file); never leaves a process.  QBT_KEEP=true keeps the profile.
+qbt_stop() {
+	[[ -n "${QBT_DIR:-}" ]] || return 0
+	qbt-sandbox stop
+}
+
+# curl with the test's own session (cookie jar in the profile dir); logs in on first use.
+# qbt_api PATH [curl args...]: prints the body; fails on an HTTP error.
+qbt_api() {
+	local path=$1; shift
+	local jar="$QBT_DIR/test-cookies"
+	if [[ ! -s "$jar" ]] || ! grep -q "127.0.0.1" "$jar"; then
+		qbt_login >/dev/null || return 1
+	fi
+	local out code
+	out=$(curl -sS --noproxy '*' --max-time 10 -b "$jar" -w '\n%{http_code}' "$@" \
+	    "$QBT_URL/api/v2/$path") || return 1
+	code=${out##*$'\n'}
+	if [[ $code == 403 ]]; then	# session expired (short SessionTimeout tests)
+		qbt_login >/dev/null || return 1
+		out=$(curl -sS --noproxy '*' --max-time 10 -b "$jar" -w '\n%{http_code}' "$@" \
+		    "$QBT_URL/api/v2/$path") || return 1
+		code=${out##*$'\n'}
+	fi
+	printf '%s\n' "${out%$'\n'*}"
+	[[ $code == 2* ]]
+}
+
+# Log the test's own session in; 0 when the server said Ok.
+qbt_login() {
+	# The password goes through stdin, not argv.
+	printf %s "$QBT_PASS" | curl -sS --noproxy '*' --max-time 10 -c "$QBT_DIR/test-cookies" \
+	    --data-urlencode "username=$QBT_USER" --data-urlencode "password@-" \
+	    "$QBT_URL/api/v2/auth/login" | grep -qx 'Ok.'
+}
+
+# qbt_torrents [QUERY]: the torrents/info JSON array (QUERY e.g. "hashes=abc|def").
+qbt_torrents() {
+	qbt_api "torrents/info${1:+?$1}"
+}
+
+# qbt_torrent HASH FIELD: one field of one torrent (empty when absent), e.g. category.
+qbt_torrent() {
+	qbt_torrents "hashes=$1" | jq -r --arg f "$2" '.[0][$f] // empty'
+}
+
+# qbt_count: how many torrents the server has.
+qbt_count() {
+	qbt_torrents | jq length
+}
+
+# qbt_delete HASH...: remove torrents (keeps their files).
+qbt_delete() {
+	local IFS='|'
+	qbt_api torrents/delete --data-urlencode "hashes=$*" --data deleteFiles=false >/dev/null
+}
+
+# qbt_mktorrent DIR NAME [BYTES]: write DIR/NAME/NAME.bin (random) and DIR/NAME.torrent with
+# the real mktorrent (private, no tracker: no traffic); prints "PATH INFOHASH", the infohash
+# read back by transmission-show as an independent oracle.
+qbt_mktorrent() {
+	local dir=$1 name=$2 bytes=${3:-20000}
+	mkdir -p "$dir/$name"
+	head -c "$bytes" /dev/urandom >"$dir/$name/$name.bin"
+	mktorrent -p -l 15 -n "$name" -o "$dir/$name.torrent" "$dir/$name" >/dev/null || return 1
+	local h
+	h=$(transmission-show "$dir/$name.torrent" | sed -n 's/^ *Hash v1: *//p; s/^ *Hash: *//p' | head -n1)
+	[[ ${#h} == 40 ]] || { echo "qbt_mktorrent: no infohash from transmission-show" >&2; return 1; }
+	echo "$dir/$name.torrent $h"
+}
