@@ -1,0 +1,599 @@
+/* mf-state: the checkpoint store of what happened to each release (see mf-state(1)). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "config.h"
+#include "file.h"
+#include "json.h"
+#include "log.h"
+#include "record.h"
+#include "state.h"
+
+static void
+usage(FILE *f, int code)
+{
+	fprintf(f,
+	    "usage: mf-state [-hVqv] [--state DIR] COMMAND [ARGS]\n"
+	    "  pending [--skip-failed|--retry-failed] [--only ID]   filter: hold back finished releases\n"
+	    "  checkpoint staged|metadata|torrent|uploaded        filter: record a finished stage\n"
+	    "  list [--failed|--complete|--pending] [--json]\n"
+	    "  show ID | stats [--json] | retry ID|--all-failed | forget ID\n"
+	    "  export | import FILE | check [--fix]\n");
+	exit(code);
+}
+
+static struct mf_state *
+open_store(int writable)
+{
+	char err[1024];
+	const char *dir = mf_config_get("MF_STATE_DIR");
+	struct mf_state *st = mf_state_open(dir, writable, err, sizeof err);
+
+	if (!st)
+		mf_errx(writable ? EX_IOERR : EX_NOINPUT, "%s", err);
+	return st;
+}
+
+/* Open, lock and load for a command that reads (or changes) the whole store. */
+static struct mf_state *
+load_store(int writable)
+{
+	struct mf_state *st = open_store(writable);
+
+	if (mf_state_lock(st, writable) < 0 || mf_state_load(st) < 0)
+		mf_errx(EX_IOERR, "%s", mf_state_error(st));
+	return st;
+}
+
+/* Commit, unlock and close; exits 74 when the update could not be made durable. */
+static void
+finish_store(struct mf_state *st)
+{
+	if (mf_state_commit(st) < 0)
+		mf_errx(EX_IOERR, "%s: nothing was changed", mf_state_error(st));
+	mf_state_unlock(st);
+	mf_state_close(st);
+}
+
+/* ---- pending ---- */
+
+struct pending {
+	struct mf_state *st;
+	int skip_failed;
+	const char *only;
+};
+
+static enum mf_rec_result
+pending_rec(cJSON *rec, void *ctx)
+{
+	struct pending *p = ctx;
+	const char *id = mf_json_str(rec, "id");
+	static const char *const at[] = { "staged_at", "metadata_at", "torrent_at", "uploaded_at" };
+	const cJSON *e;
+	cJSON *cps;
+
+	if (!id) {
+		mf_rec_error(rec, "state", 0, "the record has no id");
+		return MF_REC_FAIL;
+	}
+	if (p->only && strcmp(p->only, id) != 0)
+		return MF_REC_DROP;
+	/* Every record sees the store as it is now (another run may have moved on). */
+	if (mf_state_lock(p->st, 0) < 0 || mf_state_load(p->st) < 0) {
+		mf_state_unlock(p->st);
+		mf_rec_error(rec, "state", 1, "cannot read the store: %s", mf_state_error(p->st));
+		return MF_REC_FAIL;
+	}
+	mf_state_unlock(p->st);
+	e = mf_state_get(p->st, id);
+	if (e && mf_json_str(e, "status") && strcmp(mf_json_str(e, "status"), "COMPLETE") == 0)
+		return MF_REC_DROP;
+	if (e && p->skip_failed && cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "failure")))
+		return MF_REC_DROP;
+	cps = cJSON_CreateObject();
+	for (int i = 0; i < MF_NSTAGES; i++) {
+		char path[64];
+
+		snprintf(path, sizeof path, "checkpoints.%s", at[i]);
+		mf_json_put_str(cps, at[i], e ? mf_json_str(e, path) : NULL);
+	}
+	mf_json_put(rec, "checkpoints", cps);
+	if (!e)
+		return MF_REC_OK;
+	/* Restore what finished stages produced, so later tools can skip them. */
+	static const char *const restore[][2] = {
+		{ "staging", "dir" }, { "staging", "name" }, { "meta", "mam_json" },
+		{ "torrent", "path" }, { "torrent", "infohash" },
+	};
+	for (size_t i = 0; i < sizeof restore / sizeof *restore; i++) {
+		char path[64];
+		const char *v;
+
+		snprintf(path, sizeof path, "%s.%s", restore[i][0], restore[i][1]);
+		if ((v = mf_json_str(e, path)))
+			mf_json_put_str(mf_json_obj(rec, restore[i][0]), restore[i][1], v);
+	}
+	return MF_REC_OK;
+}
+
+static int
+cmd_pending(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "skip-failed", no_argument, NULL, 's' },
+		{ "retry-failed", no_argument, NULL, 'r' },
+		{ "only", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct pending p = { 0 };
+	int c;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': p.skip_failed = 1; break;
+		case 'r': p.skip_failed = 0; break;
+		case 'o': p.only = optarg; break;
+		default: usage(stderr, EX_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, EX_USAGE);
+	p.st = open_store(0);
+	struct mf_stream_ops ops = { .record = pending_rec, .ctx = &p, .stage = "state" };
+	int rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
+	mf_state_close(p.st);
+	return rc;
+}
+
+/* ---- checkpoint ---- */
+
+struct checkpoint {
+	struct mf_state *st;
+	enum mf_stage stage;
+	int in_batch;
+};
+
+/* The exclusive lock, held from the first record of a batch until its flush. */
+static int
+batch_begin(struct checkpoint *c)
+{
+	if (c->in_batch)
+		return 0;
+	if (mf_state_lock(c->st, 1) < 0)
+		return -1;
+	c->in_batch = 1;
+	return 0;
+}
+
+static enum mf_rec_result
+checkpoint_rec(cJSON *rec, void *ctx)
+{
+	struct checkpoint *c = ctx;
+	const char *id = mf_json_str(rec, "id");
+	time_t now = time(NULL);
+	char at[32];
+	int failed = mf_rec_has_error(rec);
+
+	mf_iso8601(now, at, sizeof at);
+	if (failed) {
+		/* Record a failure once, at the first checkpoint it passes. */
+		if (!id || mf_json_str(rec, "checkpoints.failed_at"))
+			return MF_REC_SKIP;
+	} else if (!id) {
+		mf_rec_error(rec, "state", 0, "the record has no id: it cannot be checkpointed");
+		return MF_REC_FAIL;
+	}
+	if (batch_begin(c) < 0 || mf_state_append(c->st, failed ? mf_state_op_fail(rec, now) :
+	    mf_state_op_checkpoint(rec, c->stage, now)) < 0) {
+		if (failed)
+			return MF_REC_SKIP;
+		mf_rec_error(rec, "state", 1, "not recorded: %s", mf_state_error(c->st));
+		return MF_REC_FAIL;
+	}
+	if (failed) {
+		mf_json_put_str(mf_json_obj(rec, "checkpoints"), "failed_at", at);
+		return MF_REC_SKIP;
+	}
+	char key[32];
+	snprintf(key, sizeof key, "%s_at", mf_stage_names[c->stage]);
+	mf_json_put_str(mf_json_obj(rec, "checkpoints"), key, at);
+	return MF_REC_OK;
+}
+
+/* Group commit: one fdatasync for every record waiting, before any is emitted. */
+static int
+checkpoint_flush(void *ctx)
+{
+	struct checkpoint *c = ctx;
+	int rc = 0;
+
+	if (!c->in_batch)
+		return 0;
+	if (mf_state_commit(c->st) < 0) {
+		mf_warnx("%s", mf_state_error(c->st));
+		rc = EX_IOERR;
+	}
+	mf_state_unlock(c->st);
+	c->in_batch = 0;
+	return rc;
+}
+
+static int
+cmd_checkpoint(int argc, char **argv)
+{
+	struct checkpoint c = { 0 };
+	int s;
+
+	if (argc != 2)
+		usage(stderr, EX_USAGE);
+	if ((s = mf_state_stage(argv[1])) < 0) {
+		mf_warnx("unknown stage \"%s\": use staged, metadata, torrent or uploaded", argv[1]);
+		return EX_USAGE;
+	}
+	c.stage = s;
+	c.st = open_store(1);
+	struct mf_stream_ops ops = {
+		.record = checkpoint_rec, .flush = checkpoint_flush, .ctx = &c,
+		.flags = MF_STREAM_SEE_ERRORS, .stage = "state"
+	};
+	int rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
+	if (c.in_batch)
+		checkpoint_flush(&c);
+	mf_state_close(c.st);
+	return rc;
+}
+
+/* ---- reading commands ---- */
+
+static int
+is_failed(const cJSON *e)
+{
+	return cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "failure"));
+}
+
+static int
+is_complete(const cJSON *e)
+{
+	const char *s = mf_json_str(e, "status");
+
+	return s && strcmp(s, "COMPLETE") == 0;
+}
+
+/* A string for a table cell: never NULL, never invalid UTF-8. */
+static void
+cell(const char *s, const char *dflt)
+{
+	char *d;
+
+	if (!s)
+		s = dflt;
+	d = mf_utf8_display(s, strlen(s));
+	fputs(d ? d : "?", stdout);
+	free(d);
+}
+
+static int
+cmd_list(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "failed", no_argument, NULL, 'f' },
+		{ "complete", no_argument, NULL, 'c' },
+		{ "pending", no_argument, NULL, 'p' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, which = 0, json = 0;
+	struct mf_state *st;
+	const char **ids;
+	size_t n;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f': case 'c': case 'p': which = c; break;
+		case 'j': json = 1; break;
+		default: usage(stderr, EX_USAGE);
+		}
+	}
+	if (optind != argc)
+		usage(stderr, EX_USAGE);
+	st = load_store(0);
+	mf_state_unlock(st);
+	if (!(ids = mf_state_ids(st, &n)))
+		mf_errx(EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = mf_state_get(st, ids[i]);
+
+		if ((which == 'f' && !is_failed(e)) || (which == 'c' && !is_complete(e)) ||
+		    (which == 'p' && is_complete(e)))
+			continue;
+		if (json) {
+			if (mf_rec_write(stdout, e) < 0)
+				mf_err(EX_IOERR, "standard output");
+			continue;
+		}
+		cell(ids[i], "?");
+		putchar('\t');
+		cell(mf_json_str(e, "status"), "?");
+		putchar('\t');
+		if (is_failed(e)) {
+			fputs("failed at ", stdout);
+			cell(mf_json_str(e, "failure.stage"), "?");
+		} else {
+			fputs("-", stdout);
+		}
+		putchar('\t');
+		cell(mf_json_str(e, "title"), "(no title)");
+		putchar('\n');
+	}
+	free(ids);
+	mf_state_close(st);
+	return fflush(stdout) == EOF ? EX_IOERR : 0;
+}
+
+static int
+cmd_show(int argc, char **argv)
+{
+	struct mf_state *st;
+	const cJSON *e;
+	char *s;
+
+	if (argc != 2)
+		usage(stderr, EX_USAGE);
+	st = load_store(0);
+	mf_state_unlock(st);
+	if (!(e = mf_state_get(st, argv[1]))) {
+		mf_warnx("%s: no such release in the store", argv[1]);
+		mf_state_close(st);
+		return 1;
+	}
+	s = cJSON_Print(e);
+	puts(s ? s : "null");
+	free(s);
+	mf_state_close(st);
+	return fflush(stdout) == EOF ? EX_IOERR : 0;
+}
+
+static int
+cmd_stats(int argc, char **argv)
+{
+	struct mf_state_health h;
+	struct mf_state *st;
+	const char **ids;
+	size_t n;
+	long complete = 0, failed = 0;
+	int json = argc == 2 && strcmp(argv[1], "--json") == 0;
+
+	if (argc > 2 || (argc == 2 && !json))
+		usage(stderr, EX_USAGE);
+	st = load_store(0);
+	mf_state_unlock(st);
+	if (!(ids = mf_state_ids(st, &n)))
+		mf_errx(EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		complete += is_complete(mf_state_get(st, ids[i]));
+		failed += is_failed(mf_state_get(st, ids[i]));
+	}
+	mf_state_health(st, &h);
+	printf(json ? "{\"releases\":%zu,\"complete\":%ld,\"in_progress\":%ld,\"failed\":%ld,"
+	    "\"journal_ops\":%ld,\"journal_bytes\":%lld,\"snapshot_entries\":%ld,"
+	    "\"snapshot_bytes\":%lld,\"generation\":%ld}\n" :
+	    "releases: %zu\ncomplete: %ld\nin progress: %ld\nfailed: %ld\n"
+	    "journal ops: %ld\njournal bytes: %lld\nsnapshot entries: %ld\n"
+	    "snapshot bytes: %lld\ngeneration: %ld\n",
+	    n, complete, (long)n - complete, failed, h.journal_ops, h.journal_bytes,
+	    h.snapshot_entries, h.snapshot_bytes, h.generation);
+	free(ids);
+	mf_state_close(st);
+	return fflush(stdout) == EOF ? EX_IOERR : 0;
+}
+
+/* ---- changing commands ---- */
+
+static int
+cmd_retry_forget(int argc, char **argv, const char *op)
+{
+	struct mf_state *st;
+	int all = argc == 2 && strcmp(op, "retry") == 0 && strcmp(argv[1], "--all-failed") == 0;
+	long n = 0;
+
+	if (argc != 2 || (argv[1][0] == '-' && !all))
+		usage(stderr, EX_USAGE);
+	st = load_store(1);
+	if (all) {
+		const char **ids;
+		size_t k;
+
+		if (!(ids = mf_state_ids(st, &k)))
+			mf_errx(EX_SOFTWARE, "out of memory");
+		for (size_t i = 0; i < k; i++)
+			if (is_failed(mf_state_get(st, ids[i])) && ++n &&
+			    mf_state_append(st, mf_state_op_simple(op, ids[i], time(NULL))) < 0)
+				mf_errx(EX_IOERR, "%s", mf_state_error(st));
+		free(ids);
+	} else {
+		if (!mf_state_get(st, argv[1])) {
+			mf_warnx("%s: no such release in the store", argv[1]);
+			mf_state_close(st);
+			return 1;
+		}
+		if (mf_state_append(st, mf_state_op_simple(op, argv[1], time(NULL))) < 0)
+			mf_errx(EX_IOERR, "%s", mf_state_error(st));
+		n = 1;
+	}
+	finish_store(st);
+	if (all)
+		mf_info("%ld failed release%s will be retried", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+static int
+cmd_export(int argc, char **argv)
+{
+	struct mf_state *st;
+	cJSON *doc;
+	char *s;
+
+	if (argc != 1)
+		usage(stderr, EX_USAGE);
+	st = load_store(0);
+	mf_state_unlock(st);
+	doc = mf_state_export(st);
+	if (!(s = cJSON_Print(doc)))
+		mf_errx(EX_SOFTWARE, "out of memory");
+	puts(s);
+	free(s);
+	cJSON_Delete(doc);
+	mf_state_close(st);
+	return fflush(stdout) == EOF ? EX_IOERR : 0;
+}
+
+static int
+cmd_import(int argc, char **argv)
+{
+	struct mf_state *st;
+	size_t len;
+	char *buf;
+	cJSON *doc;
+	long n;
+
+	if (argc != 2)
+		usage(stderr, EX_USAGE);
+	if (!(buf = mf_read_file(argv[1], (size_t)1 << 30, &len)))
+		mf_err(EX_NOINPUT, "%s", argv[1]);
+	if (!(doc = cJSON_ParseWithLength(buf, len)))
+		mf_errx(EX_DATAERR, "%s: not valid JSON: nothing imported", argv[1]);
+	free(buf);
+	st = load_store(1);
+	if ((n = mf_state_import(st, doc, time(NULL))) < 0)
+		mf_errx(EX_DATAERR, "%s: %s: nothing imported", argv[1], mf_state_error(st));
+	finish_store(st);
+	mf_info("%s: %ld release%s added or updated", argv[1], n, n == 1 ? "" : "s");
+	cJSON_Delete(doc);
+	return 0;
+}
+
+/* 1 when a recorded path is gone. */
+static int
+missing(const char *id, const char *what, const char *path)
+{
+	struct stat sb;
+
+	if (!path || lstat(path, &sb) == 0)
+		return 0;
+	mf_warnx("%s: %s %s is missing", id, what, path);
+	return 1;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	struct mf_state_health h;
+	struct mf_state *st;
+	int fix = argc == 2 && strcmp(argv[1], "--fix") == 0;
+	long problems = 0, store_problems = 0;
+	const char **ids;
+	size_t n;
+
+	if (argc > 2 || (argc == 2 && !fix))
+		usage(stderr, EX_USAGE);
+	st = load_store(fix);
+	mf_state_health(st, &h);
+	if (h.corrupt_lines)
+		mf_warnx("store: %ld damaged line%s skipped (CRC or JSON mismatch)", h.corrupt_lines,
+		    h.corrupt_lines == 1 ? "" : "s");
+	if (h.torn_bytes)
+		mf_warnx("store: a torn tail of %ld bytes at the end of the journal "
+		    "(a write cut short by a crash, never acknowledged)", h.torn_bytes);
+	if (h.bad_header)
+		mf_warnx("store: a data file has no valid header line");
+	if (h.stale_journal)
+		mf_warnx("store: the journal predates the snapshot (an interrupted compaction)");
+	store_problems = h.corrupt_lines + (h.torn_bytes > 0) + h.bad_header + h.stale_journal;
+	if (!(ids = mf_state_ids(st, &n)))
+		mf_errx(EX_SOFTWARE, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = mf_state_get(st, ids[i]);
+
+		if (!is_complete(e))
+			continue;
+		problems += missing(ids[i], "staging folder", mf_json_str(e, "staging.dir"));
+		problems += missing(ids[i], "torrent", mf_json_str(e, "torrent.path"));
+	}
+	free(ids);
+	if (store_problems && fix) {
+		/* Everything that loads goes into a fresh snapshot; damaged lines are dropped. */
+		if (mf_state_compact(st) < 0)
+			mf_errx(EX_IOERR, "store: repair failed: %s", mf_state_error(st));
+		mf_info("store: repaired (%zu releases kept)", mf_state_count(st) ? mf_state_count(st) : n);
+		store_problems = 0;
+	}
+	mf_state_unlock(st);
+	mf_state_close(st);
+	if (store_problems)
+		mf_warnx("store: run mf-state check --fix to repair it");
+	if (!problems && !store_problems)
+		mf_info("%zu releases, store healthy", n);
+	return problems || store_problems ? 1 : 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "state", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *dir = NULL, *cmd;
+	int c, rc;
+
+	mf_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "+hVqv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h': usage(stdout, 0); break;
+		case 'V': mf_print_version(); return 0;
+		case 'q': mf_verbose = -1; break;
+		case 'v': mf_verbose++; break;
+		case 's': dir = optarg; break;
+		default: usage(stderr, EX_USAGE);
+		}
+	}
+	if (optind >= argc)
+		usage(stderr, EX_USAGE);
+	if ((rc = mf_config_load()) != 0)
+		return rc;
+	if (dir)
+		mf_config_set("MF_STATE_DIR", dir);
+	cmd = argv[optind];
+	argc -= optind;
+	argv += optind;
+	optind = 0;	/* each command parses its own flags (0: GNU re-initialises) */
+	if (strcmp(cmd, "pending") == 0)
+		return cmd_pending(argc, argv);
+	if (strcmp(cmd, "checkpoint") == 0)
+		return cmd_checkpoint(argc, argv);
+	if (strcmp(cmd, "list") == 0)
+		return cmd_list(argc, argv);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc, argv);
+	if (strcmp(cmd, "stats") == 0)
+		return cmd_stats(argc, argv);
+	if (strcmp(cmd, "retry") == 0 || strcmp(cmd, "forget") == 0)
+		return cmd_retry_forget(argc, argv, cmd);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(argc, argv);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(argc, argv);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(argc, argv);
+	mf_warnx("unknown command \"%s\"", cmd);
+	usage(stderr, EX_USAGE);
+}
