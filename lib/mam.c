@@ -1,0 +1,645 @@
+/* mam: the MAM "fast fill-out" upload JSON, its BBCode description, and categories. */
+#include "mam.h"
+#include "file.h"
+#include "html.h"
+#include "json.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct rule {
+	int	id, main_cat;
+	char	*name;
+	char	**genres, **keywords;
+	size_t	ngenres, nkeywords;
+};
+
+struct mf_categories {
+	struct rule	*rules;
+	size_t		nrules;
+	int		dflt_id[2];
+	char		*dflt_name[2];
+};
+
+static void
+free_strs(char **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+void
+mf_categories_free(struct mf_categories *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nrules; i++) {
+		free(c->rules[i].name);
+		free_strs(c->rules[i].genres, c->rules[i].ngenres);
+		free_strs(c->rules[i].keywords, c->rules[i].nkeywords);
+	}
+	free(c->rules);
+	free(c->dflt_name[0]);
+	free(c->dflt_name[1]);
+	free(c);
+}
+
+/* Lower-cased copies of the strings of a JSON array; -1 when it holds a non-string. */
+static int
+strs(const cJSON *arr, char ***out, size_t *n)
+{
+	const cJSON *e;
+	size_t k = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!arr)
+		return 0;
+	if (!cJSON_IsArray(arr))
+		return -1;
+	if (!(*out = calloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof **out)))
+		return -1;
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsString(e) || !e->valuestring[0])
+			return -1;
+		if (!((*out)[k] = strdup(e->valuestring)))
+			return -1;
+		for (char *p = (*out)[k]; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		*n = ++k;
+	}
+	return 0;
+}
+
+struct mf_categories *
+mf_categories_parse(const char *text, size_t len, char *err, size_t n)
+{
+	cJSON *j = cJSON_ParseWithLength(text, len), *rules, *r;
+	struct mf_categories *c = calloc(1, sizeof *c);
+	static const char *const kind[2] = { "defaults.fiction", "defaults.nonfiction" };
+	size_t k = 0;
+
+	if (!c || !cJSON_IsObject(j)) {
+		snprintf(err, n, "not a JSON object");
+		goto bad;
+	}
+	for (int i = 0; i < 2; i++) {
+		char p[64];
+		double id;
+		const char *name;
+
+		snprintf(p, sizeof p, "%s.id", kind[i]);
+		if (mf_json_num(j, p, &id) != 0 || id < 1 || id > 100000) {
+			snprintf(err, n, "%s: expected a category id", p);
+			goto bad;
+		}
+		snprintf(p, sizeof p, "%s.name", kind[i]);
+		if (!(name = mf_json_str(j, p)) || !(c->dflt_name[i] = strdup(name))) {
+			snprintf(err, n, "%s: expected a name", p);
+			goto bad;
+		}
+		c->dflt_id[i] = (int)id;
+	}
+	rules = cJSON_GetObjectItemCaseSensitive(j, "rules");
+	if (!cJSON_IsArray(rules) ||
+	    !(c->rules = calloc((size_t)cJSON_GetArraySize(rules) + 1, sizeof *c->rules))) {
+		snprintf(err, n, "rules: expected an array");
+		goto bad;
+	}
+	cJSON_ArrayForEach(r, rules) {
+		struct rule *ru = &c->rules[k];
+		double id, mc;
+		const char *name = mf_json_str(r, "name");
+
+		c->nrules = k + 1;
+		if (mf_json_num(r, "id", &id) != 0 || id < 1 || id > 100000 || !name ||
+		    mf_json_num(r, "main_cat", &mc) != 0 || (mc != 1 && mc != 2) ||
+		    !(ru->name = strdup(name)) ||
+		    strs(cJSON_GetObjectItemCaseSensitive(r, "genres"), &ru->genres, &ru->ngenres) ||
+		    strs(cJSON_GetObjectItemCaseSensitive(r, "keywords"), &ru->keywords,
+		    &ru->nkeywords)) {
+			snprintf(err, n, "rules[%zu]: expected id, name, main_cat 1|2, and string "
+			    "arrays genres/keywords", k);
+			goto bad;
+		}
+		ru->id = (int)id;
+		ru->main_cat = (int)mc;
+		k++;
+	}
+	cJSON_Delete(j);
+	return c;
+bad:
+	cJSON_Delete(j);
+	mf_categories_free(c);
+	return NULL;
+}
+
+struct mf_categories *
+mf_categories_load(const char *path, char *err, size_t n)
+{
+	size_t len;
+	char *text = mf_read_file(path, 1 << 20, &len);
+	struct mf_categories *c;
+	char why[200];
+
+	if (!text) {
+		snprintf(err, n, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	c = mf_categories_parse(text, len, why, sizeof why);
+	free(text);
+	if (!c)
+		snprintf(err, n, "%s: %s", path, why);
+	return c;
+}
+
+/* 1 when kw occurs in s (both lower case) with no letter or digit right around it. */
+static int
+has_word(const char *s, const char *kw)
+{
+	size_t l = strlen(kw);
+
+	for (const char *p = s; (p = strstr(p, kw)); p++) {
+		int before = p > s && isalnum((unsigned char)p[-1]);
+		int after = isalnum((unsigned char)p[l]);
+
+		if (!before && !after)
+			return 1;
+	}
+	return 0;
+}
+
+void
+mf_categories_match(const struct mf_categories *c, const cJSON *genres,
+    const char *literature_type, struct mf_category *out)
+{
+	size_t ng = 0, k = 0;
+	char **g;
+	const cJSON *e;
+
+	memset(out, 0, sizeof *out);
+	out->main_cat = literature_type && !strcasecmp(literature_type, "nonfiction") ? 2 : 1;
+	if (c) {
+		out->id = c->dflt_id[out->main_cat - 1];
+		out->name = c->dflt_name[out->main_cat - 1];
+	}
+	if (!c || !cJSON_IsArray(genres))
+		return;
+	if (!(g = calloc((size_t)cJSON_GetArraySize(genres) + 1, sizeof *g)))
+		return;
+	cJSON_ArrayForEach(e, genres) {
+		if (cJSON_IsString(e) && (g[ng] = strdup(e->valuestring))) {
+			for (char *p = g[ng]; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+			ng++;
+		}
+	}
+	/* Whole genre names first (the most specific), then keywords, each in table order. */
+	for (int pass = 0; pass < 2 && !out->matched; pass++) {
+		for (k = 0; k < c->nrules && !out->matched; k++) {
+			const struct rule *r = &c->rules[k];
+			size_t nw = pass ? r->nkeywords : r->ngenres;
+			char **w = pass ? r->keywords : r->genres;
+
+			for (size_t i = 0; i < ng && !out->matched; i++)
+				for (size_t j = 0; j < nw && !out->matched; j++)
+					if (pass ? has_word(g[i], w[j]) : !strcmp(g[i], w[j]))
+						out->matched = 1;
+		}
+	}
+	if (out->matched) {
+		const struct rule *r = &c->rules[k - 1];
+
+		out->id = r->id;
+		out->name = r->name;
+		out->main_cat = r->main_cat;
+	}
+	free_strs(g, ng);
+}
+
+/* ---- rendering ---- */
+
+char *
+mf_mam_clock(long long ms, int hours, char *buf, size_t n)
+{
+	long long s = ms < 0 ? 0 : ms / 1000;
+
+	if (hours)
+		snprintf(buf, n, "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+	else
+		snprintf(buf, n, "%02lld:%02lld", s / 60, s % 60);
+	return buf;
+}
+
+/* Non-empty string at path of a, else of b. */
+static const char *
+pick(const cJSON *a, const char *pa, const cJSON *b, const char *pb)
+{
+	const char *s = a ? mf_json_str(a, pa) : NULL;
+
+	if (s && *s)
+		return s;
+	s = b ? mf_json_str(b, pb) : NULL;
+	return s && *s ? s : NULL;
+}
+
+/* A new array of the non-empty strings at key: audnex first, else the record. */
+static cJSON *
+people(const struct mf_mam_in *in, const char *key)
+{
+	const cJSON *v = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, key) : NULL;
+	cJSON *out = cJSON_CreateArray(), *e;
+
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		v = in->rec ? cJSON_GetObjectItemCaseSensitive(in->rec, key) : NULL;
+	if (cJSON_IsString(v) && v->valuestring[0]) {
+		cJSON_AddItemToArray(out, cJSON_CreateString(v->valuestring));
+		return out;
+	}
+	cJSON_ArrayForEach(e, v)
+		if (cJSON_IsString(e) && e->valuestring[0])
+			cJSON_AddItemToArray(out, cJSON_CreateString(e->valuestring));
+	return out;
+}
+
+/* [{name, number}] from Audnex series, else the record's series/series_position. */
+static cJSON *
+series_of(const struct mf_mam_in *in)
+{
+	const cJSON *s = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, "series") : NULL;
+	cJSON *out = cJSON_CreateArray(), *e, *o;
+
+	cJSON_ArrayForEach(e, s) {
+		const char *name = mf_json_str(e, "name"), *pos = mf_json_str(e, "position");
+
+		if (!name || !*name || !(o = cJSON_CreateObject()))
+			continue;
+		cJSON_AddStringToObject(o, "name", name);
+		cJSON_AddStringToObject(o, "number", pos ? pos : "");
+		cJSON_AddItemToArray(out, o);
+	}
+	if (cJSON_GetArraySize(out) == 0 && in->rec) {
+		const char *name = mf_json_str(in->rec, "series"), *pos;
+
+		pos = mf_json_str(in->rec, "series_position");
+		if (name && *name && (o = cJSON_CreateObject())) {
+			cJSON_AddStringToObject(o, "name", name);
+			cJSON_AddStringToObject(o, "number", pos ? pos : "");
+			cJSON_AddItemToArray(out, o);
+		}
+	}
+	return out;
+}
+
+/* The subtitle, unless it only repeats the series ("The Lamps of Vell, Book 2"). */
+static const char *
+subtitle_of(const struct mf_mam_in *in, const cJSON *series)
+{
+	const char *sub = pick(in->audnex, "subtitle", in->rec, "subtitle");
+	const cJSON *e;
+
+	if (!sub)
+		return NULL;
+	cJSON_ArrayForEach(e, series) {
+		const char *name = mf_json_str(e, "name");
+
+		if (name && *name && strncasecmp(sub, name, strlen(name)) == 0)
+			return NULL;
+	}
+	return sub;
+}
+
+static const char *
+title_of(const struct mf_mam_in *in)
+{
+	const char *t = pick(in->audnex, "title", in->rec, "title");
+
+	if (!t && in->rec)
+		t = mf_json_str(in->rec, "staging.name");
+	return t ? t : "Unknown title";
+}
+
+static const char *
+asin_of(const struct mf_mam_in *in)
+{
+	return pick(in->audnex, "asin", in->rec, "asin");
+}
+
+/* "english" -> "English" into buf. */
+static const char *
+language_of(const struct mf_mam_in *in, char *buf, size_t n)
+{
+	const char *l = pick(in->audnex, "language", NULL, NULL);
+
+	if (!l && in->audio)
+		l = pick(in->audio, "tags.language", NULL, NULL);
+	snprintf(buf, n, "%s", l ? l : "English");
+	buf[0] = (char)toupper((unsigned char)buf[0]);
+	return buf;
+}
+
+static long long
+duration_ms(const struct mf_mam_in *in)
+{
+	double d;
+
+	if (in->audio && mf_json_num(in->audio, "duration_ms", &d) == 0 && d > 0)
+		return (long long)d;
+	if (in->audnex && mf_json_num(in->audnex, "runtime_min", &d) == 0 && d > 0)
+		return (long long)(d * 60000);
+	return -1;
+}
+
+/* "20h 34m" */
+static void
+length_text(long long ms, char *buf, size_t n)
+{
+	long long m = (ms + 30000) / 60000;
+
+	snprintf(buf, n, "%lldh %02lldm", m / 60, m % 60);
+}
+
+/* "AAC LC, 64 kb/s, 44.1 kHz, 2 channels" from meta.audio. */
+static void
+audio_line(const cJSON *audio, char *buf, size_t n)
+{
+	const char *codec = audio ? mf_json_str(audio, "codec") : NULL;
+	double br = 0, sr = 0, ch = 0;
+	size_t l;
+
+	snprintf(buf, n, "%s", codec ? codec : "unknown codec");
+	if (!audio)
+		return;
+	l = strlen(buf);
+	if (mf_json_num(audio, "bitrate", &br) == 0 && br > 0 && l < n)
+		l += (size_t)snprintf(buf + l, n - l, ", %.0f kb/s", br / 1000);
+	if (mf_json_num(audio, "sample_rate", &sr) == 0 && sr > 0 && l < n)
+		l += (size_t)snprintf(buf + l, n - l, ", %g kHz", sr / 1000);
+	if (mf_json_num(audio, "channels", &ch) == 0 && ch > 0 && l < n)
+		snprintf(buf + l, n - l, ", %s", ch == 1 ? "mono" : ch == 2 ? "stereo" :
+		    "multichannel");
+}
+
+/* Chapters to list: Audnex's (Audible's titles), else the file's. */
+static const cJSON *
+chapters_of(const struct mf_mam_in *in)
+{
+	const cJSON *c = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, "chapters") : NULL;
+
+	if (cJSON_GetArraySize(c) > 0)
+		return c;
+	c = in->audio ? cJSON_GetObjectItemCaseSensitive(in->audio, "chapters") : NULL;
+	return cJSON_GetArraySize(c) > 0 ? c : NULL;
+}
+
+static void
+join(struct mf_buf *b, const cJSON *arr, const char *sep, const char *none)
+{
+	const cJSON *e;
+	int k = 0;
+
+	cJSON_ArrayForEach(e, arr) {
+		if (!cJSON_IsString(e))
+			continue;
+		if (k++)
+			mf_buf_str(b, sep);
+		mf_buf_str(b, e->valuestring);
+	}
+	if (!k)
+		mf_buf_str(b, none);
+}
+
+char *
+mf_mam_bbcode(const struct mf_mam_in *in)
+{
+	struct mf_buf b = { 0 };
+	cJSON *series = series_of(in), *authors = people(in, "authors");
+	cJSON *narrators = people(in, "narrators"), *e;
+	const char *sub = subtitle_of(in, series), *s, *asin = asin_of(in);
+	const cJSON *chapters = chapters_of(in), *genres;
+	char lang[64], line[160], when[24];
+	long long ms = duration_ms(in);
+
+	mf_buf_printf(&b, "[center][size=6][b][color=#3aa6ff]%s%s%s[/color][/b][/size][/center]\n",
+	    title_of(in), sub ? ": " : "", sub ? sub : "");
+
+	s = pick(in->audnex, "summary_html", NULL, NULL);
+	if (!s)
+		s = pick(in->audnex, "description", in->rec, "description");
+	if (s) {
+		char *text = mf_html_to_text(s, strlen(s));
+
+		if (text && *text)
+			mf_buf_printf(&b, "\n[size=4][b]Synopsis[/b][/size]\n%s\n", text);
+		free(text);
+	}
+
+	mf_buf_str(&b, "\n[size=4][b]Book Info[/b][/size]\n");
+	if (cJSON_GetArraySize(series) > 0) {
+		int k = 0;
+
+		mf_buf_str(&b, "[b]Series:[/b] ");
+		cJSON_ArrayForEach(e, series) {
+			const char *num = mf_json_str(e, "number");
+
+			mf_buf_printf(&b, "%s%s", k++ ? ", " : "", mf_json_str(e, "name"));
+			if (num && *num)
+				mf_buf_printf(&b, " #%s", num);
+		}
+		mf_buf_str(&b, "\n");
+	}
+	mf_buf_printf(&b, "[b]Author%s:[/b] ", cJSON_GetArraySize(authors) > 1 ? "s" : "");
+	join(&b, authors, ", ", "Unknown");
+	mf_buf_printf(&b, "\n[b]Narrator%s:[/b] ", cJSON_GetArraySize(narrators) > 1 ? "s" : "");
+	join(&b, narrators, ", ", "Unknown");
+	mf_buf_str(&b, "\n");
+	if ((s = pick(in->audnex, "publisher", NULL, NULL)))
+		mf_buf_printf(&b, "[b]Publisher:[/b] %s\n", s);
+	if ((s = pick(in->audnex, "release_date", in->rec, "year")))
+		mf_buf_printf(&b, "[b]Release date:[/b] %s\n", s);
+	genres = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, "genres") : NULL;
+	if (cJSON_GetArraySize(genres) > 0) {
+		mf_buf_str(&b, "[b]Genres:[/b] ");
+		join(&b, genres, " \xe2\x80\xa2 ", "");
+		mf_buf_str(&b, "\n");
+	}
+	mf_buf_printf(&b, "[b]Language:[/b] %s\n", language_of(in, lang, sizeof lang));
+	if ((s = pick(in->audnex, "format_type", NULL, NULL)))
+		mf_buf_printf(&b, "[b]Edition:[/b] %c%s\n", toupper((unsigned char)*s), s + 1);
+	if (asin)
+		mf_buf_printf(&b, "[b]ASIN:[/b] %s ([url=https://www.audible.com/pd/%s]Audible[/url])\n",
+		    asin, asin);
+
+	mf_buf_str(&b, "\n[size=4][b]Audio[/b][/size]\n");
+	mf_buf_printf(&b, "[b]Format:[/b] %s\n", in->container ? in->container : "M4B");
+	if (in->audio) {
+		audio_line(in->audio, line, sizeof line);
+		mf_buf_printf(&b, "[b]Audio:[/b] %s\n", line);
+	}
+	if (ms > 0) {
+		length_text(ms, line, sizeof line);
+		mf_buf_printf(&b, "[b]Duration:[/b] %s\n", line);
+	}
+	mf_buf_printf(&b, "[b]Chapters:[/b] %d\n", chapters ? cJSON_GetArraySize(chapters) : 0);
+
+	if (chapters) {
+		double last = 0;
+		int hours;
+
+		cJSON_ArrayForEach(e, chapters)
+			mf_json_num(e, "start_ms", &last);
+		hours = last >= 3600000 || ms >= 3600000;
+		mf_buf_str(&b, "\n[size=4][b]Chapters[/b][/size]\n[font=Courier New]");
+		cJSON_ArrayForEach(e, chapters) {
+			double st = 0;
+			const char *t = mf_json_str(e, "title");
+
+			mf_json_num(e, "start_ms", &st);
+			mf_buf_printf(&b, "%s - %s\n", mf_mam_clock((long long)st, hours, when,
+			    sizeof when), t && *t ? t : "(untitled)");
+		}
+		mf_buf_str(&b, "[/font]\n");
+	}
+	cJSON_Delete(series);
+	cJSON_Delete(authors);
+	cJSON_Delete(narrators);
+	return mf_buf_take(&b);
+}
+
+/* mediainfo's style of duration: "20 h 34 min", "5 min 3 s", "30 s 0 ms". */
+static void
+mi_duration(long long ms, char *buf, size_t n)
+{
+	long long s = ms / 1000;
+
+	if (s >= 3600)
+		snprintf(buf, n, "%lld h %lld min", s / 3600, s / 60 % 60);
+	else if (s >= 60)
+		snprintf(buf, n, "%lld min %lld s", s / 60, s % 60);
+	else
+		snprintf(buf, n, "%lld s %lld ms", s, ms % 1000);
+}
+
+char *
+mf_mam_mediainfo_text(const cJSON *audio, const char *container, const char *name)
+{
+	struct mf_buf b = { 0 };
+	const cJSON *chapters = cJSON_GetObjectItemCaseSensitive(audio, "chapters"), *e;
+	const char *codec = mf_json_str(audio, "codec");
+	double d = 0;
+	char t[64];
+
+#define MI(label, ...) do { \
+	mf_buf_printf(&b, "%-41s: ", label); \
+	mf_buf_printf(&b, __VA_ARGS__); \
+	mf_buf_str(&b, "\n"); \
+} while (0)
+	mf_buf_str(&b, "General\n");
+	if (name)
+		MI("Complete name", "%s", name);
+	MI("Format", "%s", container && !strcmp(container, "MP3") ? "MPEG Audio" : "MPEG-4");
+	if (mf_json_num(audio, "duration_ms", &d) == 0) {
+		mi_duration((long long)d, t, sizeof t);
+		MI("Duration", "%s", t);
+	}
+	MI("Cover", "%s", mf_json_bool(audio, "cover", 0) ? "Yes" : "No");
+	mf_buf_str(&b, "\nAudio\n");
+	MI("Format", "%s", codec ? codec : "unknown");
+	if (mf_json_num(audio, "bitrate", &d) == 0 && d > 0)
+		MI("Bit rate", "%.1f kb/s", d / 1000);
+	if (mf_json_num(audio, "channels", &d) == 0 && d > 0)
+		MI("Channel(s)", "%.0f channel%s", d, d == 1 ? "" : "s");
+	if (mf_json_num(audio, "sample_rate", &d) == 0 && d > 0)
+		MI("Sampling rate", "%g kHz", d / 1000);
+	if (cJSON_GetArraySize(chapters) > 0) {
+		mf_buf_str(&b, "\nMenu\n");
+		cJSON_ArrayForEach(e, chapters) {
+			double st = 0;
+			long long ms;
+			const char *title = mf_json_str(e, "title");
+
+			mf_json_num(e, "start_ms", &st);
+			ms = (long long)st;
+			snprintf(t, sizeof t, "%02lld:%02lld:%02lld.%03lld", ms / 3600000,
+			    ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
+			MI(t, "%s", title ? title : "");
+		}
+	}
+#undef MI
+	return mf_buf_take(&b);
+}
+
+cJSON *
+mf_mam_json(const struct mf_mam_in *in)
+{
+	cJSON *j = cJSON_CreateObject(), *series = series_of(in), *flags;
+	const char *sub = subtitle_of(in, series), *s, *asin = asin_of(in);
+	const cJSON *genres = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, "genres") :
+	    NULL;
+	struct mf_category cat;
+	struct mf_buf tags = { 0 };
+	char lang[64], line[160];
+	long long ms = duration_ms(in);
+	char *desc, *mi = NULL;
+
+	if (!j) {
+		cJSON_Delete(series);
+		return NULL;
+	}
+	cJSON_AddStringToObject(j, "title", title_of(in));
+	if (sub)
+		cJSON_AddStringToObject(j, "subtitle", sub);
+	cJSON_AddItemToObject(j, "authors", people(in, "authors"));
+	cJSON_AddItemToObject(j, "narrators", people(in, "narrators"));
+	cJSON_AddItemToObject(j, "series", series);
+	desc = mf_mam_bbcode(in);
+	cJSON_AddStringToObject(j, "description", desc ? desc : "");
+	free(desc);
+	if ((s = pick(in->audnex, "image", NULL, NULL)))
+		cJSON_AddStringToObject(j, "thumbnail", s);
+	cJSON_AddStringToObject(j, "language", language_of(in, lang, sizeof lang));
+	mf_categories_match(in->cats, genres, pick(in->audnex, "literature_type", NULL, NULL), &cat);
+	if (cat.name)
+		cJSON_AddStringToObject(j, "category", cat.name);
+	cJSON_AddItemToObject(j, "categories", cJSON_CreateIntArray(&cat.id, cat.id ? 1 : 0));
+	cJSON_AddNumberToObject(j, "main_cat", cat.main_cat);
+	cJSON_AddNumberToObject(j, "mediaType", 1);
+	if (!in->mediainfo && in->audio)
+		mi = mf_mam_mediainfo_text(in->audio, in->container, NULL);
+	cJSON_AddStringToObject(j, "mediaInfo", in->mediainfo ? in->mediainfo : mi ? mi : "");
+	free(mi);
+
+	if (ms > 0) {
+		length_text(ms, line, sizeof line);
+		mf_buf_printf(&tags, "Length: %s", line);
+	}
+	if ((s = pick(in->audnex, "release_date", NULL, NULL)))
+		mf_buf_printf(&tags, "%sRelease date: %s", tags.len ? " | " : "", s);
+	if (in->audio) {
+		audio_line(in->audio, line, sizeof line);
+		mf_buf_printf(&tags, "%sFormat: %s, %s", tags.len ? " | " : "",
+		    in->container ? in->container : "M4B", line);
+	}
+	if (chapters_of(in))
+		mf_buf_printf(&tags, "%sChapterized", tags.len ? " | " : "");
+	if ((s = pick(in->audnex, "format_type", NULL, NULL)))
+		mf_buf_printf(&tags, "%s%c%s", tags.len ? " | " : "", toupper((unsigned char)*s), s + 1);
+	s = mf_buf_take(&tags);
+	cJSON_AddStringToObject(j, "tags", s ? s : "");
+	free((char *)s);
+	if (asin) {
+		snprintf(line, sizeof line, "ASIN:%s", asin);
+		cJSON_AddStringToObject(j, "isbn", line);
+	}
+	flags = cJSON_AddArrayToObject(j, "flags");
+	if (in->audnex && mf_json_bool(in->audnex, "is_adult", 0))
+		cJSON_AddItemToArray(flags, cJSON_CreateString("eSex"));
+	if ((s = pick(in->audnex, "format_type", NULL, NULL)) && !strcasecmp(s, "abridged"))
+		cJSON_AddItemToArray(flags, cJSON_CreateString("abridged"));
+	return j;
+}

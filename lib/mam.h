@@ -1,0 +1,49 @@
+/* mam: the MAM "fast fill-out" upload JSON, its BBCode description, and categories. */
+#ifndef MF_MAM_H
+#define MF_MAM_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* The genre -> MAM category table (data/categories.json; format in that file). */
+struct mf_categories;
+
+/* NULL with a reason in err when the file is unreadable or malformed. */
+struct mf_categories *mf_categories_load(const char *path, char *err, size_t n);
+struct mf_categories *mf_categories_parse(const char *text, size_t len, char *err, size_t n);
+void mf_categories_free(struct mf_categories *c);
+
+struct mf_category {
+	int		id;
+	const char	*name;		/* owned by the table */
+	int		main_cat;	/* 1 fiction, 2 non-fiction */
+	int		matched;	/* 0 when it is the default for main_cat */
+};
+/*
+ * The category of a book with genres (array of strings, may be NULL) and Audnex
+ * literature_type ("fiction"/"nonfiction", may be NULL).
+ */
+void mf_categories_match(const struct mf_categories *c, const cJSON *genres,
+    const char *literature_type, struct mf_category *out);
+
+/* What the upload is made from: any of audnex/audio may be NULL. */
+struct mf_mam_in {
+	const cJSON	*rec;		/* the record: fallback title, authors, series, asin */
+	const cJSON	*audnex;	/* meta.audnex */
+	const cJSON	*audio;		/* meta.audio */
+	const char	*container;	/* "M4B", "MP3"... (from the file name) */
+	const char	*mediainfo;	/* mediainfo's text report, or NULL to build one */
+	const struct mf_categories *cats;	/* may be NULL: defaults */
+};
+
+/* The BBCode description (malloc'd). */
+char *mf_mam_bbcode(const struct mf_mam_in *in);
+/* The fast fill-out JSON object (description included). */
+cJSON *mf_mam_json(const struct mf_mam_in *in);
+/* A mediainfo-like plain-text report built from meta.audio (malloc'd). */
+char *mf_mam_mediainfo_text(const cJSON *audio, const char *container, const char *name);
+
+/* "1:02:03" (>= 1 h) or "02:03"; buf of at least 16 bytes. */
+char *mf_mam_clock(long long ms, int hours, char *buf, size_t n);
+
+#endif
