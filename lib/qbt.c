@@ -1,0 +1,963 @@
+/* qbt: a qBittorrent WebAPI v2 client (log in, look up, add) over one kept-alive connection. */
+#include "qbt.h"
+#include "bencode.h"
+#include "clock.h"
+#include "file.h"
+#include "http.h"
+#include "json.h"
+#include "log.h"
+#include "torrent.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+struct mf_qbt {
+	struct mf_http	*http;
+	char		*base;		/* "http://host:port" plus any path prefix, no trailing '/' */
+	char		*user, *pass, *api_key;
+	struct mf_qbt_opts o;
+	int		authed;
+	int		fatal;		/* the mf_qbt_rc that stopped the client, or 0 */
+	char		**cats;		/* categories known to exist */
+	size_t		ncats;
+	char		err[512];
+};
+
+static void
+seterr(struct mf_qbt *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+seterr(struct mf_qbt *q, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(q->err, sizeof q->err, fmt, ap);
+	va_end(ap);
+}
+
+/* Stop the client: every later call fails with this kind and message. */
+static int
+set_fatal(struct mf_qbt *q, int kind)
+{
+	q->fatal = kind;
+	return kind;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* A server's text made safe for a message: one line, valid UTF-8, at most 120 bytes. */
+static void
+snippet(const char *body, size_t len, char *out, size_t n)
+{
+	size_t i, k = 0;
+	char *d;
+
+	if (len > 120)
+		len = 120;
+	d = mf_utf8_display(body ? body : "", body ? len : 0);
+	for (i = 0; d && d[i] && k + 1 < n; i++)
+		out[k++] = (unsigned char)d[i] < 0x20 ? ' ' : d[i];
+	out[k] = '\0';
+	while (k > 0 && out[k - 1] == ' ')
+		out[--k] = '\0';
+	free(d);
+}
+
+void
+mf_qbt_torrent_clear(struct mf_qbt_torrent *t)
+{
+	free(t->category);
+	free(t->tags);
+	free(t->save_path);
+	free(t->state);
+	memset(t, 0, sizeof *t);
+}
+
+struct mf_qbt *
+mf_qbt_new(const struct mf_qbt_opts *o)
+{
+	struct mf_qbt *q;
+	const char *u = o->url, *auth, *slash, *at;
+	char hdr[1200];
+	size_t n;
+
+	if (!(auth = strstr(u, "://")) || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))) {
+		mf_warnx("MF_QBT_URL %s: not an http:// or https:// URL", u);
+		return NULL;
+	}
+	auth += 3;
+	slash = strchr(auth, '/');
+	at = strchr(auth, '@');
+	if (at && (!slash || at < slash)) {
+		/* Never echo it: the part before '@' is a secret. */
+		mf_warnx("MF_QBT_URL carries credentials: put them in MF_QBT_USER and "
+		    "MF_QBT_PASS (or MF_QBT_PASS_FILE) instead");
+		return NULL;
+	}
+	if (strlen(u) > 1000 || auth == (slash ? slash : auth + strlen(auth))) {
+		mf_warnx("MF_QBT_URL %s: no host", u);
+		return NULL;
+	}
+	if (!(q = calloc(1, sizeof *q)))
+		return NULL;
+	q->o = *o;
+	q->base = strdup(u);
+	n = strlen(q->base);
+	while (n > 0 && q->base[n - 1] == '/')
+		q->base[--n] = '\0';
+	q->user = xstrdup(o->user);
+	q->pass = xstrdup(o->pass);
+	q->api_key = xstrdup(o->api_key);
+	q->o.user = q->o.pass = q->o.api_key = NULL;
+	if (!(q->http = mf_http_new(o->timeout > 0 ? o->timeout : 30))) {
+		mf_qbt_free(q);
+		return NULL;
+	}
+	/*
+	 * qBittorrent's CSRF check wants Referer/Origin, when sent, to name the host it
+	 * serves: the URL's scheme and authority.  "Expect:" stops libcurl waiting for a
+	 * 100-continue that qBittorrent never sends.
+	 */
+	n = (size_t)((slash ? slash : auth + strlen(auth)) - u);
+	snprintf(hdr, sizeof hdr, "Referer: %.*s", (int)n, u);
+	mf_http_add_header(q->http, hdr);
+	snprintf(hdr, sizeof hdr, "Origin: %.*s", (int)n, u);
+	mf_http_add_header(q->http, hdr);
+	mf_http_add_header(q->http, "Expect:");
+	if (q->api_key) {
+		char *h;
+		size_t hl = strlen(q->api_key) + 32;
+
+		if ((h = malloc(hl))) {
+			snprintf(h, hl, "Authorization: Bearer %s", q->api_key);
+			mf_http_add_header(q->http, h);
+			explicit_bzero(h, hl);
+			free(h);
+		}
+	}
+	return q;
+}
+
+static void
+wipe(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+void
+mf_qbt_free(struct mf_qbt *q)
+{
+	if (!q)
+		return;
+	mf_http_free(q->http);
+	free(q->base);
+	free(q->user);
+	wipe(q->pass);
+	wipe(q->api_key);
+	for (size_t i = 0; i < q->ncats; i++)
+		free(q->cats[i]);
+	free(q->cats);
+	free(q);
+}
+
+const char *
+mf_qbt_error(const struct mf_qbt *q)
+{
+	return q->err;
+}
+
+int
+mf_qbt_fatal(const struct mf_qbt *q)
+{
+	switch (q->fatal) {
+	case MF_QBT_EDOWN:
+		return EX_UNAVAILABLE;
+	case MF_QBT_EAUTH:
+		return EX_NOPERM;
+	case MF_QBT_ECONFIG:
+		return EX_CONFIG;
+	}
+	return 0;
+}
+
+enum req_kind { REQ_GET, REQ_FORM, REQ_MULTI };
+
+struct req {
+	enum req_kind	kind;
+	const char	*path;		/* after /api/v2/ */
+	const char	*form;
+	const struct mf_http_part *parts;
+	size_t		nparts;
+};
+
+/* libcurl failures worth another attempt: the server may be starting or restarting. */
+static int
+transient(int code)
+{
+	switch (code) {
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_WRITE_ERROR:
+	case CURLE_OUT_OF_MEMORY:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return 0;
+	}
+	return 1;
+}
+
+/*
+ * One request, retried on transport errors, 5xx and 429 with backoff and jitter, bounded
+ * in attempts and time.  MF_QBT_OK with an HTTP answer in r (the caller frees it), or a
+ * fatal kind with r freed.
+ */
+static int
+send_retry(struct mf_qbt *q, const struct req *rq, struct mf_http_resp *r)
+{
+	struct mf_retry rt;
+	char url[1400], why[300];
+	int rc;
+
+	snprintf(url, sizeof url, "%s/api/v2/%s", q->base, rq->path);
+	mf_retry_init(&rt, q->o.retries, q->o.retry_time, q->o.retry_base);
+	for (;;) {
+		if (rq->kind == REQ_GET)
+			rc = mf_http_get(q->http, url, r);
+		else if (rq->kind == REQ_FORM)
+			rc = mf_http_post_form(q->http, url, rq->form, r);
+		else
+			rc = mf_http_post_multipart(q->http, url, rq->parts, rq->nparts, r);
+		if (rc == 0 && r->status < 500 && r->status != 429)
+			return MF_QBT_OK;
+		if (rc != 0 && !transient(r->transport)) {
+			seterr(q, "qBittorrent at %s: %s (check MF_QBT_URL)", q->base, r->error);
+			mf_http_resp_free(r);
+			return set_fatal(q, MF_QBT_ECONFIG);
+		}
+		if (rc != 0) {
+			snprintf(why, sizeof why, "%s", r->error);
+		} else {
+			char s[128];
+
+			snippet(r->body, r->len, s, sizeof s);
+			snprintf(why, sizeof why, "HTTP %ld %s", r->status, s);
+		}
+		mf_debug("%s: attempt %d: %s", rq->path, rt.attempt + 1, why);
+		double hint = r->retry_after;
+		mf_http_resp_free(r);
+		if (mf_retry_wait(&rt, hint) < 0) {
+			seterr(q, "qBittorrent at %s unreachable after %d attempts in %.1f s (%s): "
+			    "start it or check MF_QBT_URL, then run again", q->base, rt.attempt,
+			    mf_now() - rt.start, why);
+			return set_fatal(q, MF_QBT_EDOWN);
+		}
+	}
+}
+
+long
+mf_qbt_parse_version(const char *body, size_t len)
+{
+	long part[3] = { 0, 0, 0 };
+	size_t i = 0;
+	int k = 0, digits = 0;
+
+	while (i < len && isspace((unsigned char)body[i]))
+		i++;
+	if (i < len && body[i] == 'v')
+		i++;
+	for (; i < len && k < 3; i++) {
+		unsigned char c = (unsigned char)body[i];
+
+		if (isdigit(c)) {
+			if (part[k] > 9999)
+				return -1;
+			part[k] = part[k] * 10 + (c - '0');
+			digits++;
+		} else if (c == '.' && digits) {
+			k++;
+			digits = 0;
+		} else {
+			break;
+		}
+	}
+	if (!digits && k == 0)
+		return -1;
+	for (; i < len; i++)
+		if (!isspace((unsigned char)body[i]) && !isdigit((unsigned char)body[i]) &&
+		    body[i] != '.')
+			return -1;
+	if (part[1] > 99 || part[2] > 99)
+		return -1;
+	return part[0] * 10000 + part[1] * 100 + part[2];
+}
+
+/* With an API key or no credentials: ask app/webapiVersion whether we are let in. */
+static int
+probe(struct mf_qbt *q)
+{
+	struct req rq = { REQ_GET, "app/webapiVersion", NULL, NULL, 0 };
+	struct mf_http_resp r;
+	long v;
+	int rc;
+
+	if ((rc = send_retry(q, &rq, &r)) != MF_QBT_OK)
+		return rc;
+	if (r.status == 403 || r.status == 401) {
+		mf_http_resp_free(&r);
+		if (q->api_key) {
+			seterr(q, "qBittorrent at %s rejected the API key (MF_QBT_API_KEY): "
+			    "check it in the WebUI options", q->base);
+			return set_fatal(q, MF_QBT_EAUTH);
+		}
+		seterr(q, "qBittorrent at %s wants a login: set MF_QBT_USER and MF_QBT_PASS "
+		    "(or MF_QBT_PASS_FILE, or MF_QBT_API_KEY)", q->base);
+		return set_fatal(q, MF_QBT_ECONFIG);
+	}
+	if (r.status != 200) {
+		seterr(q, "qBittorrent at %s: app/webapiVersion answered HTTP %ld", q->base, r.status);
+		mf_http_resp_free(&r);
+		return set_fatal(q, MF_QBT_ECONFIG);
+	}
+	v = mf_qbt_parse_version(r.body, r.len);
+	mf_http_resp_free(&r);
+	/* Older servers ignore the Bearer header: a localhost bypass would hide a bad key. */
+	if (q->api_key && v >= 0 && v < 21401) {
+		seterr(q, "qBittorrent at %s speaks WebAPI %ld.%ld.%ld; API keys need 2.14.1 "
+		    "(qBittorrent 5.2): use MF_QBT_USER and MF_QBT_PASS instead", q->base,
+		    v / 10000, v / 100 % 100, v % 100);
+		return set_fatal(q, MF_QBT_ECONFIG);
+	}
+	q->authed = 1;
+	return MF_QBT_OK;
+}
+
+int
+mf_qbt_login(struct mf_qbt *q)
+{
+	struct req rq = { REQ_FORM, "auth/login", NULL, NULL, 0 };
+	struct mf_http_resp r;
+	char *eu, *ep, *form, s[128];
+	size_t n;
+	int rc;
+
+	if (q->fatal)
+		return q->fatal;
+	if (q->api_key || !q->user || !q->pass)
+		return probe(q);
+	eu = mf_http_escape(q->user);
+	ep = mf_http_escape(q->pass);
+	n = (eu ? strlen(eu) : 0) + (ep ? strlen(ep) : 0) + 32;
+	if (!eu || !ep || !(form = malloc(n))) {
+		free(eu);
+		wipe(ep);
+		seterr(q, "out of memory");
+		return set_fatal(q, MF_QBT_ECONFIG);
+	}
+	snprintf(form, n, "username=%s&password=%s", eu, ep);
+	free(eu);
+	wipe(ep);
+	rq.form = form;
+	rc = send_retry(q, &rq, &r);
+	wipe(form);
+	if (rc != MF_QBT_OK)
+		return rc;
+	snippet(r.body, r.len, s, sizeof s);
+	if (r.status == 200 && strcmp(s, "Ok.") == 0) {
+		q->authed = 1;
+		mf_http_resp_free(&r);
+		return MF_QBT_OK;
+	}
+	if (r.status == 200 && strcmp(s, "Fails.") == 0)
+		seterr(q, "qBittorrent at %s rejected the user name or password "
+		    "(MF_QBT_USER, MF_QBT_PASS or MF_QBT_PASS_FILE): check them; not retried, "
+		    "as failed logins lead to an IP ban", q->base);
+	else if (r.status == 403)
+		seterr(q, "qBittorrent at %s has banned this IP address after too many failed "
+		    "logins (%s): fix MF_QBT_USER/MF_QBT_PASS and wait for the ban to end "
+		    "(WebUI option: ban duration)", q->base, s);
+	else if (r.status == 401)
+		seterr(q, "qBittorrent at %s refused the login as cross-site (HTTP 401): set "
+		    "MF_QBT_URL to the address qBittorrent serves", q->base);
+	else
+		seterr(q, "qBittorrent at %s: login answered HTTP %ld %s", q->base, r.status, s);
+	rc = r.status == 401 ? MF_QBT_ECONFIG : MF_QBT_EAUTH;
+	mf_http_resp_free(&r);
+	return set_fatal(q, rc);
+}
+
+/*
+ * An authenticated request: logs in first when needed, and once more when the session
+ * expired (403 on anything but the login).
+ */
+static int
+request(struct mf_qbt *q, const struct req *rq, struct mf_http_resp *r)
+{
+	int rc, relogged = 0;
+
+	if (q->fatal)
+		return q->fatal;
+	if (!q->authed && (rc = mf_qbt_login(q)) != MF_QBT_OK)
+		return rc;
+	for (;;) {
+		if ((rc = send_retry(q, rq, r)) != MF_QBT_OK)
+			return rc;
+		if (r->status != 403 || relogged)
+			break;
+		mf_http_resp_free(r);
+		if (q->api_key || !q->user) {
+			seterr(q, "qBittorrent at %s: %s answered 403 Forbidden: check %s",
+			    q->base, rq->path, q->api_key ? "MF_QBT_API_KEY" : "MF_QBT_USER/MF_QBT_PASS");
+			return set_fatal(q, MF_QBT_EAUTH);
+		}
+		mf_debug("session expired on %s: logging in again", rq->path);
+		relogged = 1;
+		q->authed = 0;
+		if ((rc = mf_qbt_login(q)) != MF_QBT_OK)
+			return rc;
+	}
+	if (r->status == 403) {
+		seterr(q, "qBittorrent at %s: %s still answers 403 Forbidden after a new login",
+		    q->base, rq->path);
+		mf_http_resp_free(r);
+		return set_fatal(q, MF_QBT_EAUTH);
+	}
+	return MF_QBT_OK;
+}
+
+/* A JSON string field copied, or NULL. */
+static char *
+jdup(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) && v->valuestring ? strdup(v->valuestring) : NULL;
+}
+
+int
+mf_qbt_parse_info(const char *body, size_t len, const char *hash, struct mf_qbt_torrent *t)
+{
+	cJSON *a = cJSON_ParseWithLength(body, len), *it;
+	int found = 0;
+
+	memset(t, 0, sizeof *t);
+	if (!cJSON_IsArray(a)) {
+		cJSON_Delete(a);
+		return -1;
+	}
+	cJSON_ArrayForEach(it, a) {
+		const char *keys[] = { "hash", "infohash_v1" };
+
+		if (!cJSON_IsObject(it))
+			continue;
+		for (size_t k = 0; k < 2 && !found; k++) {
+			const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, keys[k]);
+
+			if (cJSON_IsString(h) && h->valuestring &&
+			    strcasecmp(h->valuestring, hash) == 0)
+				found = 1;
+		}
+		if (!found)
+			continue;
+		t->found = 1;
+		snprintf(t->hash, sizeof t->hash, "%s", hash);
+		t->category = jdup(it, "category");
+		t->tags = jdup(it, "tags");
+		t->save_path = jdup(it, "save_path");
+		t->state = jdup(it, "state");
+		break;
+	}
+	cJSON_Delete(a);
+	return found;
+}
+
+int
+mf_qbt_lookup(struct mf_qbt *q, const char *hash, struct mf_qbt_torrent *t)
+{
+	struct req rq = { REQ_GET, NULL, NULL, NULL, 0 };
+	struct mf_http_resp r;
+	char path[128], s[128];
+	int rc;
+
+	memset(t, 0, sizeof *t);
+	snprintf(path, sizeof path, "torrents/info?hashes=%s", hash);
+	rq.path = path;
+	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
+		return rc;
+	if (r.status != 200) {
+		snippet(r.body, r.len, s, sizeof s);
+		seterr(q, "torrents/info answered HTTP %ld %s", r.status, s);
+		mf_http_resp_free(&r);
+		return MF_QBT_EREC;
+	}
+	rc = mf_qbt_parse_info(r.body, r.len, hash, t);
+	mf_http_resp_free(&r);
+	if (rc < 0) {
+		seterr(q, "torrents/info: the answer is not a JSON array");
+		return MF_QBT_EREC;
+	}
+	return MF_QBT_OK;
+}
+
+int
+mf_qbt_parse_categories(const char *body, size_t len, const char *name)
+{
+	cJSON *o = cJSON_ParseWithLength(body, len);
+	int rc;
+
+	if (!cJSON_IsObject(o))
+		rc = -1;
+	else
+		rc = cJSON_GetObjectItemCaseSensitive(o, name) != NULL;
+	cJSON_Delete(o);
+	return rc;
+}
+
+static int
+cat_known(const struct mf_qbt *q, const char *name)
+{
+	for (size_t i = 0; i < q->ncats; i++)
+		if (strcmp(q->cats[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+cat_remember(struct mf_qbt *q, const char *name)
+{
+	char **n = realloc(q->cats, (q->ncats + 1) * sizeof *n);
+
+	if (n && (n[q->ncats] = strdup(name))) {
+		q->cats = n;
+		q->ncats++;
+	} else if (n) {
+		q->cats = n;
+	}
+}
+
+int
+mf_qbt_category(struct mf_qbt *q, const char *name)
+{
+	struct req rq = { REQ_FORM, "torrents/createCategory", NULL, NULL, 0 };
+	struct mf_http_resp r;
+	char *e, *form, s[128];
+	size_t n;
+	int rc, have;
+
+	if (!name || !*name || cat_known(q, name))
+		return MF_QBT_OK;
+	if (!(e = mf_http_escape(name)) || !(form = malloc((n = strlen(e) + 32)))) {
+		free(e);
+		seterr(q, "out of memory");
+		return MF_QBT_EREC;
+	}
+	snprintf(form, n, "category=%s&savePath=", e);
+	free(e);
+	rq.form = form;
+	rc = request(q, &rq, &r);
+	free(form);
+	if (rc != MF_QBT_OK)
+		return rc;
+	if (r.status == 200 || r.status == 204) {
+		mf_http_resp_free(&r);
+		cat_remember(q, name);
+		return MF_QBT_OK;
+	}
+	snippet(r.body, r.len, s, sizeof s);
+	mf_http_resp_free(&r);
+	if (r.status != 409) {
+		seterr(q, "creating category \"%s\": HTTP %ld %s", name, r.status, s);
+		return MF_QBT_EREC;
+	}
+	/* 409 is both "exists" and "incorrect name": the category list tells which. */
+	rq = (struct req){ REQ_GET, "torrents/categories", NULL, NULL, 0 };
+	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
+		return rc;
+	have = r.status == 200 ? mf_qbt_parse_categories(r.body, r.len, name) : -1;
+	mf_http_resp_free(&r);
+	if (have == 1) {
+		cat_remember(q, name);
+		return MF_QBT_OK;
+	}
+	seterr(q, "qBittorrent refused category \"%s\" (%s): check MF_QBT_CATEGORY", name, s);
+	return MF_QBT_EREC;
+}
+
+enum mf_qbt_addres
+mf_qbt_parse_add(long status, const char *body, size_t len)
+{
+	size_t b = 0, e = len;
+	cJSON *o, *v;
+	double ok = 0, bad = 0;
+	int json = 0;
+
+	if (status == 415)
+		return MF_QBT_INVALID;
+	if (status == 409)
+		return MF_QBT_REFUSED;
+	if (status != 200 && status != 202 && status != 204)
+		return MF_QBT_UNEXPECTED;
+	while (b < e && isspace((unsigned char)body[b]))
+		b++;
+	while (e > b && isspace((unsigned char)body[e - 1]))
+		e--;
+	if (e - b == 3 && memcmp(body + b, "Ok.", 3) == 0)
+		return MF_QBT_ADDED;
+	if (e - b == 6 && memcmp(body + b, "Fails.", 6) == 0)
+		return MF_QBT_REFUSED;
+	if (e == b)	/* 5.x may answer 204 (or an empty 200/202): confirm by lookup */
+		return MF_QBT_ADDED;
+	/* WebAPI 2.14: {"added_torrent_ids":[..],"success_count":..,"pending_count":..,"failure_count":..} */
+	if ((o = cJSON_ParseWithLength(body + b, e - b)) && cJSON_IsObject(o)) {
+		const char *okk[] = { "success_count", "pending_count" };
+
+		for (size_t i = 0; i < 2; i++)
+			if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, okk[i]))) {
+				ok += v->valuedouble > 0 ? v->valuedouble : 0;
+				json = 1;
+			}
+		if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "failure_count"))) {
+			bad = v->valuedouble;
+			json = 1;
+		}
+		if (cJSON_IsArray(v = cJSON_GetObjectItemCaseSensitive(o, "added_torrent_ids"))) {
+			ok += cJSON_GetArraySize(v);
+			json = 1;
+		}
+	}
+	cJSON_Delete(o);
+	if (!json)
+		return MF_QBT_UNEXPECTED;
+	if (ok > 0)
+		return MF_QBT_ADDED;
+	return bad > 0 ? MF_QBT_REFUSED : MF_QBT_UNEXPECTED;
+}
+
+/* Look the torrent up until it shows (just-added torrents can take a few ms). */
+static int
+wait_visible(struct mf_qbt *q, const char *hash, double limit, struct mf_qbt_torrent *t)
+{
+	double t0 = mf_now(), nap = 0.001;
+	int rc;
+
+	for (;;) {
+		if ((rc = mf_qbt_lookup(q, hash, t)) != MF_QBT_OK || t->found)
+			return rc;
+		if (mf_now() - t0 >= limit)
+			return MF_QBT_OK;
+		mf_sleep(nap);
+		if (nap < 0.05)
+			nap *= 2;
+	}
+}
+
+int
+mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
+    struct mf_qbt_torrent *t)
+{
+	struct mf_http_part parts[12];
+	struct req rq = { REQ_MULTI, "torrents/add", NULL, parts, 0 };
+	struct mf_http_resp r;
+	const char *flag = a->paused ? "true" : "false";
+	char fname[64], s[128];
+	size_t n = 0;
+	int rc;
+
+	*existed = 0;
+	memset(t, 0, sizeof *t);
+	memset(parts, 0, sizeof parts);
+	/* The part needs a filename, unique per torrent: 4.x keys parts by it. */
+	snprintf(fname, sizeof fname, "%s.torrent", a->hash);
+	parts[n].name = "torrents";
+	parts[n].data = a->torrent;
+	parts[n].len = a->len;
+	parts[n].filename = fname;
+	parts[n++].type = "application/x-bittorrent";
+	parts[n].name = "savepath";
+	parts[n++].value = a->save_path;
+	if (a->category && *a->category) {
+		parts[n].name = "category";
+		parts[n++].value = a->category;
+	}
+	if (a->tags && *a->tags) {
+		parts[n].name = "tags";
+		parts[n++].value = a->tags;
+	}
+	parts[n].name = "contentLayout";
+	parts[n++].value = "Original";
+	parts[n].name = "autoTMM";
+	parts[n++].value = "false";
+	parts[n].name = "skip_checking";
+	parts[n++].value = "true";
+	/* "1" reads as false: the literal true.  4.x reads paused, 5.x stopped. */
+	parts[n].name = "paused";
+	parts[n++].value = flag;
+	parts[n].name = "stopped";
+	parts[n++].value = flag;
+	rq.nparts = n;
+	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
+		return rc;
+	snippet(r.body, r.len, s, sizeof s);
+	switch (mf_qbt_parse_add(r.status, r.body, r.len)) {
+	case MF_QBT_ADDED:
+		mf_http_resp_free(&r);
+		if ((rc = wait_visible(q, a->hash, q->o.confirm_time, t)) != MF_QBT_OK)
+			return rc;
+		if (!t->found) {
+			seterr(q, "qBittorrent accepted the torrent but does not list it after %.1f s",
+			    q->o.confirm_time);
+			return MF_QBT_ERETRY;
+		}
+		return MF_QBT_OK;
+	case MF_QBT_REFUSED:
+		mf_http_resp_free(&r);
+		/* A duplicate still loading may take a moment to be listed. */
+		if ((rc = wait_visible(q, a->hash, q->o.confirm_time, t)) != MF_QBT_OK)
+			return rc;
+		if (t->found) {
+			*existed = 1;
+			return MF_QBT_OK;
+		}
+		seterr(q, "qBittorrent refused the torrent (%s) and does not list it", s);
+		return MF_QBT_EREC;
+	case MF_QBT_INVALID:
+		seterr(q, "qBittorrent says this is not a valid torrent file (HTTP 415 %s)", s);
+		break;
+	default:
+		seterr(q, "torrents/add answered HTTP %ld %s", r.status, s);
+		break;
+	}
+	mf_http_resp_free(&r);
+	return MF_QBT_EREC;
+}
+
+int
+mf_qbt_hash_norm(const char *in, char out[41])
+{
+	size_t i;
+
+	for (i = 0; i < 40; i++) {
+		if (!isxdigit((unsigned char)in[i]))
+			return -1;
+		out[i] = (char)tolower((unsigned char)in[i]);
+	}
+	if (in[40])
+		return -1;
+	out[40] = '\0';
+	return 0;
+}
+
+/* The v1 infohash of a .torrent in buf (lib/torrent does the hashing). */
+static int
+infohash(const void *buf, size_t len, char out[41], char *why, size_t whysz)
+{
+	struct mf_tinfo ti;
+	struct mf_berr berr;
+
+	memset(&ti, 0, sizeof ti);
+	if (mf_tinfo_parse(buf, len, 0, &ti, &berr) < 0) {
+		snprintf(why, whysz, "byte %zu: %s", berr.off, berr.msg);
+		mf_tinfo_free(&ti);
+		return -1;
+	}
+	mf_hex(ti.sha1, 20, out);
+	mf_tinfo_free(&ti);
+	return 0;
+}
+
+char *
+mf_qbt_tags_norm(const char *csv)
+{
+	size_t n = csv ? strlen(csv) : 0, k = 0;
+	char *out = malloc(n + 1);
+	const char *p = csv;
+
+	if (!out)
+		return NULL;
+	while (p && *p) {
+		const char *e = strchr(p, ','), *b = p, *end = e ? e : p + strlen(p);
+
+		while (b < end && isspace((unsigned char)*b))
+			b++;
+		while (end > b && isspace((unsigned char)end[-1]))
+			end--;
+		if (end > b) {
+			if (k)
+				out[k++] = ',';
+			memcpy(out + k, b, (size_t)(end - b));
+			k += (size_t)(end - b);
+		}
+		p = e ? e + 1 : NULL;
+	}
+	out[k] = '\0';
+	return out;
+}
+
+int
+mf_qbt_save_path(const char *staging_dir, const char *seed_root, const char *map,
+    char *out, size_t n)
+{
+	size_t dl = strlen(staging_dir), rl;
+
+	/* The parent folder: drop trailing slashes, then the last component. */
+	while (dl > 1 && staging_dir[dl - 1] == '/')
+		dl--;
+	while (dl > 0 && staging_dir[dl - 1] != '/')
+		dl--;
+	while (dl > 1 && staging_dir[dl - 1] == '/')
+		dl--;
+	if (dl == 0)
+		return -1;
+	if (!map || !*map)
+		return (size_t)snprintf(out, n, "%.*s", (int)dl, staging_dir) < n ? 0 : -1;
+	if (!seed_root || !*seed_root)
+		return -1;
+	rl = strlen(seed_root);
+	while (rl > 1 && seed_root[rl - 1] == '/')
+		rl--;
+	/* On a path boundary: /seed maps /seed and /seed/x, never /seed2. */
+	if (dl < rl || memcmp(staging_dir, seed_root, rl) != 0 ||
+	    (dl > rl && staging_dir[rl] != '/' && !(rl == 1 && seed_root[0] == '/')))
+		return -1;
+	size_t ml = strlen(map);
+	while (ml > 1 && map[ml - 1] == '/')
+		ml--;
+	const char *rest = staging_dir + (rl == 1 ? 0 : rl);
+	size_t restl = dl - (rl == 1 ? 0 : rl);
+	if (ml == 1 && map[0] == '/' && restl > 0)
+		ml = 0;		/* "/" + "/x" must not become "//x" */
+	return (size_t)snprintf(out, n, "%.*s%.*s", (int)ml, map, (int)restl, rest) < n ? 0 : -1;
+}
+
+/* Split qBittorrent's "a, b" into a JSON array. */
+static cJSON *
+tags_array(const char *s)
+{
+	cJSON *a = cJSON_CreateArray();
+	char *norm = mf_qbt_tags_norm(s ? s : ""), *p, *save = NULL;
+
+	for (p = norm ? strtok_r(norm, ",", &save) : NULL; p; p = strtok_r(NULL, ",", &save))
+		cJSON_AddItemToArray(a, cJSON_CreateString(p));
+	free(norm);
+	return a;
+}
+
+static void
+put_qbt(cJSON *rec, const char *hash, const char *status, const char *category,
+    const char *tags, const char *save_path)
+{
+	cJSON *o = mf_json_obj(rec, "qbt");
+
+	mf_json_put_str(o, "hash", hash);
+	mf_json_put_str(o, "status", status);
+	mf_json_put_str(o, "category", category ? category : "");
+	mf_json_put(o, "tags", tags_array(tags));
+	mf_json_put_str(o, "save_path", save_path);
+}
+
+/* Fail rec from a client error kind. */
+static enum mf_rec_result
+fail(cJSON *rec, struct mf_qbt *q, int kind)
+{
+	mf_rec_error(rec, "upload", kind == MF_QBT_EDOWN || kind == MF_QBT_ERETRY, "%s",
+	    mf_qbt_error(q));
+	return MF_REC_FAIL;
+}
+
+enum mf_rec_result
+mf_qbt_record(cJSON *rec, void *ctx)
+{
+	struct mf_qbt_run *run = ctx;
+	struct mf_qbt *q = run->q;
+	struct mf_qbt_torrent t;
+	const char *path = mf_json_str(rec, "torrent.path"), *ih, *sdir;
+	char hash[41], save[4096], why[160];
+	char *buf = NULL;
+	size_t len = 0;
+	int rc, existed;
+
+	if (!path)
+		return MF_REC_SKIP;
+	if (q->fatal)
+		return fail(rec, q, q->fatal);
+	if ((ih = mf_json_str(rec, "torrent.infohash"))) {
+		if (mf_qbt_hash_norm(ih, hash) < 0) {
+			mf_rec_error(rec, "upload", 0, "torrent.infohash is not 40 hex digits");
+			return MF_REC_FAIL;
+		}
+	} else {
+		if (!(buf = mf_read_file(path, run->max_torrent, &len))) {
+			mf_rec_error(rec, "upload", 0, "%s: %s", path, strerror(errno));
+			return MF_REC_FAIL;
+		}
+		if (infohash(buf, len, hash, why, sizeof why) < 0) {
+			mf_rec_error(rec, "upload", 0, "%s: not a torrent file: %s", path, why);
+			free(buf);
+			return MF_REC_FAIL;
+		}
+	}
+	if (!(sdir = mf_json_str(rec, "staging.dir"))) {
+		mf_rec_error(rec, "upload", 0, "no staging.dir: cannot tell qBittorrent where "
+		    "the data is");
+		free(buf);
+		return MF_REC_FAIL;
+	}
+	if (mf_qbt_save_path(sdir, run->seed_root, run->save_map, save, sizeof save) < 0) {
+		mf_rec_error(rec, "upload", 0, "staging.dir %s is not under MF_SEED_ROOT %s, "
+		    "which MF_QBT_SAVEPATH maps: check both", sdir,
+		    run->seed_root ? run->seed_root : "(unset)");
+		free(buf);
+		return MF_REC_FAIL;
+	}
+	if ((rc = mf_qbt_lookup(q, hash, &t)) != MF_QBT_OK) {
+		free(buf);
+		return fail(rec, q, rc);
+	}
+	if (t.found) {
+		put_qbt(rec, hash, "exists", t.category, t.tags, t.save_path);
+		mf_debug("%s: %s already in qBittorrent", mf_rec_id(rec), hash);
+		mf_qbt_torrent_clear(&t);
+		free(buf);
+		return MF_REC_OK;
+	}
+	if (run->dry_run) {
+		put_qbt(rec, hash, "would-add", run->category, run->tags, save);
+		mf_info("%s: would add %s (dry run)", mf_rec_id(rec), hash);
+		free(buf);
+		return MF_REC_OK;
+	}
+	if (!buf && !(buf = mf_read_file(path, run->max_torrent, &len))) {
+		mf_rec_error(rec, "upload", 0, "%s: %s", path, strerror(errno));
+		return MF_REC_FAIL;
+	}
+	if ((rc = mf_qbt_category(q, run->category)) != MF_QBT_OK) {
+		free(buf);
+		return fail(rec, q, rc);
+	}
+	struct mf_qbt_add a = { hash, buf, len, save, run->category, run->tags, run->paused };
+	rc = mf_qbt_add(q, &a, &existed, &t);
+	free(buf);
+	if (rc != MF_QBT_OK) {
+		char msg[700];
+
+		snprintf(msg, sizeof msg, "%s: %s", path, mf_qbt_error(q));
+		mf_rec_error(rec, "upload", rc == MF_QBT_EDOWN || rc == MF_QBT_ERETRY, "%s", msg);
+		return MF_REC_FAIL;
+	}
+	put_qbt(rec, hash, existed ? "exists" : "added", t.category, t.tags, t.save_path);
+	mf_qbt_torrent_clear(&t);
+	return MF_REC_OK;
+}

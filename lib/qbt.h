@@ -1,0 +1,118 @@
+/* qbt: a qBittorrent WebAPI v2 client (log in, look up, add) over one kept-alive connection. */
+#ifndef MF_QBT_H
+#define MF_QBT_H
+
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#include "record.h"
+
+/* What went wrong; the fatal kinds stop the run (every later call fails the same way). */
+enum mf_qbt_rc {
+	MF_QBT_OK = 0,
+	MF_QBT_EREC,		/* this record failed, not retryable */
+	MF_QBT_ERETRY,		/* this record failed, retryable (e.g. added but not visible) */
+	MF_QBT_EDOWN,		/* fatal: server unreachable after the retries (exit 69) */
+	MF_QBT_EAUTH,		/* fatal: credentials rejected or IP banned (exit 77) */
+	MF_QBT_ECONFIG		/* fatal: unusable configuration (exit 78) */
+};
+
+struct mf_qbt_opts {
+	const char	*url;		/* base, e.g. http://127.0.0.1:8080 (no credentials) */
+	const char	*user;		/* with pass; or api_key; or neither (localhost bypass) */
+	const char	*pass;		/* secrets: copied, wiped on free, never printed */
+	const char	*api_key;
+	double		timeout;	/* seconds per request */
+	int		retries;	/* attempts per request, the first included */
+	double		retry_time;	/* seconds one request may spend retrying */
+	double		retry_base;	/* first backoff ceiling, seconds */
+	double		confirm_time;	/* seconds to wait for an added torrent to show */
+};
+
+/* What qBittorrent says about one torrent (strings are malloc'd). */
+struct mf_qbt_torrent {
+	int	found;
+	char	hash[41];
+	char	*category;
+	char	*tags;		/* as qBittorrent lists them: "a, b" */
+	char	*save_path;
+	char	*state;
+};
+void mf_qbt_torrent_clear(struct mf_qbt_torrent *t);
+
+struct mf_qbt;
+
+/* NULL with a message on stderr when the URL is unusable (e.g. carries credentials). */
+struct mf_qbt *mf_qbt_new(const struct mf_qbt_opts *o);
+void mf_qbt_free(struct mf_qbt *q);
+/* The last error message (never contains a secret). */
+const char *mf_qbt_error(const struct mf_qbt *q);
+/* 0, or the exit status of the fatal error that stopped the client (69, 77, 78). */
+int mf_qbt_fatal(const struct mf_qbt *q);
+
+/* Log in (done on first use anyway); MF_QBT_OK or an error kind. */
+int mf_qbt_login(struct mf_qbt *q);
+/* torrents/info?hashes=H: t->found says whether it is there. */
+int mf_qbt_lookup(struct mf_qbt *q, const char *hash, struct mf_qbt_torrent *t);
+/* Create the category unless it exists (once per run per name). */
+int mf_qbt_category(struct mf_qbt *q, const char *name);
+
+struct mf_qbt_add {
+	const char	*hash;		/* 40 lower-case hex */
+	const void	*torrent;	/* the .torrent bytes */
+	size_t		len;
+	const char	*save_path;
+	const char	*category;	/* NULL or "" for none */
+	const char	*tags;		/* "a,b" or NULL */
+	int		paused;
+};
+/*
+ * Add one torrent and confirm it with torrents/info.  *existed is set to 1 when the
+ * server already had it (a 4.x "Fails." or a 5.x 409, then found by a lookup).  t gets the
+ * server's view of the torrent.
+ */
+int mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
+    struct mf_qbt_torrent *t);
+
+/* Pure parsers of server answers (fuzzed in fuzz/fuzz_qbt.c). */
+enum mf_qbt_addres {
+	MF_QBT_ADDED,		/* "Ok.", or JSON with success/pending counts */
+	MF_QBT_REFUSED,		/* "Fails.", 409, or JSON failures only: look it up */
+	MF_QBT_INVALID,		/* 415: not a valid torrent file */
+	MF_QBT_UNEXPECTED	/* anything else */
+};
+enum mf_qbt_addres mf_qbt_parse_add(long status, const char *body, size_t len);
+/* torrents/info array: 1 with t filled when hash is in it, 0 when not, -1 when malformed. */
+int mf_qbt_parse_info(const char *body, size_t len, const char *hash, struct mf_qbt_torrent *t);
+/* torrents/categories object: 1 when name is a key, 0 when not, -1 when malformed. */
+int mf_qbt_parse_categories(const char *body, size_t len, const char *name);
+/* "2.8.19" -> 20819 style number (major*10000+minor*100+patch), -1 when malformed. */
+long mf_qbt_parse_version(const char *body, size_t len);
+
+/* Record-level helpers. */
+/* 40 hex digits (any case) into out lower-cased; -1 otherwise. */
+int mf_qbt_hash_norm(const char *in, char out[41]);
+/* Tags trimmed, empty ones dropped, joined with ","; caller frees. */
+char *mf_qbt_tags_norm(const char *csv);
+/*
+ * The save path qBittorrent should use for a staging folder: its parent, with seed_root
+ * replaced by map (matched on a path boundary) when map is set.  -1 when map is set and the
+ * folder is not under seed_root, or when the result does not fit.
+ */
+int mf_qbt_save_path(const char *staging_dir, const char *seed_root, const char *map,
+    char *out, size_t n);
+
+/* What mf-qbt-add does with one record. */
+struct mf_qbt_run {
+	struct mf_qbt	*q;
+	const char	*category;
+	char		*tags;		/* normalised "a,b" */
+	const char	*seed_root;
+	const char	*save_map;
+	int		paused;
+	int		dry_run;
+	size_t		max_torrent;	/* largest .torrent read, bytes */
+};
+enum mf_rec_result mf_qbt_record(cJSON *rec, void *run);
+
+#endif
