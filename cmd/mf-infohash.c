@@ -1,0 +1,193 @@
+/* mf-infohash: print the infohash of .torrent files, or set torrent.infohash on records. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <errno.h>
+
+#include "config.h"
+#include "file.h"
+#include "json.h"
+#include "log.h"
+#include "record.h"
+#include "torrent.h"
+
+/* Bigger than any sane torrent (a 100,000-file one is about 8 MB). */
+#define MAX_TORRENT (512u * 1024 * 1024)
+
+static int opt_v2, opt_json, opt_strict;
+
+static void
+usage(FILE *fp, int code)
+{
+	fprintf(fp, "usage: mf-infohash [-hV] [--v2] [--json] [--strict] FILE...\n"
+	    "       mf-infohash --records [--strict] < records\n");
+	exit(code);
+}
+
+/* Read and parse one torrent; on failure a message naming it is in msg. */
+static char *
+load(const char *path, struct mf_tinfo *ti, char *msg, size_t msgsz)
+{
+	struct mf_berr err;
+	size_t len;
+	char *buf = mf_read_file(strcmp(path, "-") == 0 ? "/dev/stdin" : path, MAX_TORRENT, &len);
+
+	if (!buf) {
+		snprintf(msg, msgsz, "cannot read %s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (mf_tinfo_parse(buf, len, opt_strict ? MF_BENC_STRICT : 0, ti, &err) < 0) {
+		snprintf(msg, msgsz, "%s: byte %zu: %s", path, err.off, err.msg);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+static void
+put_bytes(cJSON *o, const char *key, const char *s, size_t n)
+{
+	char *d;
+
+	if (!s) {
+		cJSON_AddNullToObject(o, key);
+		return;
+	}
+	d = mf_utf8_display(s, n);
+	mf_json_put_str(o, key, d);
+	free(d);
+}
+
+static int
+print_json(const char *path, struct mf_tinfo *ti, char *msg, size_t msgsz)
+{
+	struct mf_berr err;
+	cJSON *o;
+	char hex[65], *line;
+
+	if (mf_tinfo_describe(ti, &err) < 0) {
+		snprintf(msg, msgsz, "%s: byte %zu: %s", path, err.off, err.msg);
+		return -1;
+	}
+	o = cJSON_CreateObject();
+	put_bytes(o, "file", path, strlen(path));
+	mf_hex(ti->sha1, 20, hex);
+	mf_json_put_str(o, "infohash", hex);
+	if (ti->v2) {
+		mf_hex(ti->sha256, 32, hex);
+		mf_json_put_str(o, "infohash_v2", hex);
+	}
+	put_bytes(o, "name", ti->name, ti->name_len);
+	mf_json_put_num(o, "piece_length", (double)ti->piece_length);
+	mf_json_put_num(o, "pieces", (double)ti->npieces);
+	mf_json_put_num(o, "size", (double)ti->size);
+	mf_json_put_num(o, "files", (double)ti->nfiles);
+	mf_json_put_bool(o, "private", ti->private == 1);
+	put_bytes(o, "source", ti->source, ti->source_len);
+	/* The announce URL holds the passkey: it is never printed. */
+	line = mf_json_line(o);
+	printf("%s\n", line);
+	free(line);
+	cJSON_Delete(o);
+	return 0;
+}
+
+static enum mf_rec_result
+handle(cJSON *rec, void *ctx)
+{
+	const char *path = mf_json_str(rec, "torrent.path");
+	struct mf_tinfo ti;
+	char msg[1024], hex[41], *buf;
+
+	(void)ctx;
+	if (!path)
+		return MF_REC_SKIP;
+	if (!(buf = load(path, &ti, msg, sizeof msg))) {
+		mf_warnx("%s: %s", mf_rec_id(rec), msg);
+		mf_rec_error(rec, "torrent", 0, "%s", msg);
+		return MF_REC_FAIL;
+	}
+	mf_hex(ti.sha1, 20, hex);
+	mf_json_put_str(mf_json_obj(rec, "torrent"), "infohash", hex);
+	free(buf);
+	return MF_REC_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "v2", no_argument, &opt_v2, 1 },
+		{ "json", no_argument, &opt_json, 1 },
+		{ "strict", no_argument, &opt_strict, 1 },
+		{ "records", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int c, i, records = 0, rc = 0;
+
+	mf_setprog(argv[0]);
+	while ((c = getopt_long(argc, argv, "hV", longopts, NULL)) != -1) {
+		switch (c) {
+		case 0:
+			break;
+		case 'h':
+			usage(stdout, 0);
+			break;
+		case 'V':
+			mf_print_version();
+			return 0;
+		case 'r':
+			records = 1;
+			break;
+		default:
+			usage(stderr, EX_USAGE);
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (records) {
+		struct mf_stream_ops ops = { .record = handle };
+
+		if (argc > 0 || opt_json || opt_v2)
+			usage(stderr, EX_USAGE);
+		if ((rc = mf_config_load()) != 0)
+			return rc;
+		return mf_stream_run(STDIN_FILENO, stdout, &ops);
+	}
+	if (argc == 0)
+		usage(stderr, EX_USAGE);
+	for (i = 0; i < argc; i++) {
+		struct mf_tinfo ti;
+		char msg[1024], hex[65], *buf;
+
+		if (!(buf = load(argv[i], &ti, msg, sizeof msg))) {
+			mf_warnx("%s", msg);
+			rc = EX_DATAERR;
+			continue;
+		}
+		if (opt_json) {
+			if (print_json(argv[i], &ti, msg, sizeof msg) < 0) {
+				mf_warnx("%s", msg);
+				rc = EX_DATAERR;
+			}
+		} else {
+			mf_hex(ti.sha1, 20, hex);
+			printf("%s  %s\n", hex, argv[i]);
+			if (opt_v2 && ti.v2) {
+				mf_hex(ti.sha256, 32, hex);
+				printf("%s  %s\n", hex, argv[i]);
+			}
+		}
+		free(buf);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		mf_warn("cannot write output");
+		return EX_IOERR;
+	}
+	return rc;
+}

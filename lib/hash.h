@@ -1,0 +1,43 @@
+/* hash: SHA-1 of every piece of a run of files, on all cores, in bounded memory. */
+#ifndef MF_HASH_H
+#define MF_HASH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct mf_progress;
+
+/* One file in piece space: its bytes are [off, off + len) of the concatenated content. */
+struct mf_tfile {
+	char		*path;		/* '/'-joined path inside the torrent */
+	char		*src;		/* the file that is read */
+	char		*key;		/* sort key (walk only) */
+	uint64_t	len, off;
+	int		missing;	/* absent or of another size: pieces over it are not read */
+};
+
+struct mf_hjob {
+	const struct mf_tfile	*files;		/* in torrent order, offsets set */
+	size_t			nfiles;
+	uint64_t		total;		/* sum of the lengths */
+	uint64_t		plen;		/* piece length */
+	int			jobs;		/* workers; <= 0: one per core */
+	struct mf_progress	*progress;	/* may be NULL */
+	/* Out: 20 bytes per piece (npieces = ceil(total / plen)), allocated by the caller. */
+	unsigned char		*digests;
+	/* In (may be NULL): 1 for pieces not to hash (they touch a missing file). */
+	const unsigned char	*skip;
+};
+
+/* Number of pieces for total bytes. */
+size_t mf_hash_npieces(uint64_t total, uint64_t plen);
+
+/*
+ * Hash every piece.  Each worker preads its own contiguous range of pieces, keeps at most
+ * one file open, and uses one fixed buffer, so memory and descriptors stay bounded.  A file
+ * that cannot be opened, is shorter or longer than expected, or fails to read stops the
+ * job: returns -1 with a message in err (and errno set; EAGAIN when the file changed size).
+ */
+int mf_hash_pieces(struct mf_hjob *job, char *err, size_t errsz);
+
+#endif
