@@ -1,0 +1,150 @@
+# e2e.bash: end-to-end helpers for tests/e2e*.bats: the whole mamfast pipeline against a
+# real qbittorrent-nox (lib/qbt.bash) and the Audnex stand-in, over libraries made by
+# scripts/mklibrary.
+#
+#   load lib/common
+#   load lib/qbt
+#   load lib/e2e
+#   setup_file()    { e2e_setup_file; }       # qBittorrent + Audnex stand-in, one per file
+#   teardown_file() { e2e_teardown_file; }
+#   setup()         { e2e_setup; }            # skips when a tool is missing; fresh config
+#   @test ... { e2e_library small; run mamfast run; e2e_final ...; }
+#
+# After e2e_setup every test has: MF_CONFIG (its own file, written by e2e_config), the
+# folders LIB SEED OUT STATE under $BATS_TEST_TMPDIR, E2E_PASSKEY (inside MF_ANNOUNCE_URL),
+# MF_QBT_* and MF_AUDNEX_URL, and an empty qBittorrent.
+
+E2E_TOOLS="mf-scan mf-state mf-stage mf-meta mf-torrent mf-qbt-add mf-lock mklibrary"
+E2E_PASSKEY=e2epasskey0123456789abcdef
+
+# lib/common clears MF_AUDNEX_URL for every test: restore it from the file's server.
+if [[ -n "${E2E_AUDNEX_URL:-}" ]]; then
+	export MF_AUDNEX_URL="$E2E_AUDNEX_URL"
+fi
+
+# Skip (with the reason) when a pipeline tool is not built yet.
+e2e_need_tools() {
+	local t
+	for t in $E2E_TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || skip "$t not built yet"
+	done
+	mf_need jq curl ffmpeg qbittorrent-nox python3
+}
+
+# e2e_audnex_start [ARGS...]: the Audnex stand-in on a free 127.0.0.1 port.
+e2e_audnex_start() {
+	local pf="$BATS_FILE_TMPDIR/audnex.port" i
+	rm -f "$pf"
+	# fd 3 closed: bats waits for it otherwise.
+	audnex-fixture-server --port 0 --port-file "$pf" --quiet "$@" \
+	    >/dev/null 2>"$BATS_FILE_TMPDIR/audnex.log" 3>&- &
+	echo $! >"$BATS_FILE_TMPDIR/audnex.pid"
+	for i in $(seq 100); do
+		[[ -s $pf ]] && break
+		sleep 0.1
+	done
+	[[ -s $pf ]] || { echo "audnex-fixture-server did not start" >&2; cat "$BATS_FILE_TMPDIR/audnex.log" >&2; return 1; }
+	export E2E_AUDNEX_URL="http://127.0.0.1:$(cat "$pf")"
+	export MF_AUDNEX_URL="$E2E_AUDNEX_URL"
+}
+
+e2e_audnex_stop() {
+	local pidf="$BATS_FILE_TMPDIR/audnex.pid"
+	[[ -s $pidf ]] || return 0
+	kill "$(cat "$pidf")" 2>/dev/null
+	wait "$(cat "$pidf")" 2>/dev/null
+	rm -f "$pidf"
+	return 0
+}
+
+# e2e_audnex GET-PATH: a control request to the stand-in (rules, counts).
+e2e_audnex() {
+	curl -sS --noproxy '*' --max-time 5 "$E2E_AUDNEX_URL$1"
+}
+
+e2e_setup_file() {
+	for t in $E2E_TOOLS; do
+		command -v "$t" >/dev/null 2>&1 || return 0	# each test skips with the reason
+	done
+	qbt_start
+	e2e_audnex_start
+}
+
+e2e_teardown_file() {
+	e2e_audnex_stop
+	qbt_stop
+}
+
+# Per test: the tools, a fresh configuration, an empty qBittorrent.
+e2e_setup() {
+	e2e_need_tools
+	[[ -n "${QBT_URL:-}" ]] || skip "qBittorrent sandbox did not start"
+	LIB="$BATS_TEST_TMPDIR/library" SEED="$BATS_TEST_TMPDIR/seed"
+	OUT="$BATS_TEST_TMPDIR/out" STATE="$BATS_TEST_TMPDIR/state"
+	e2e_config
+	e2e_qbt_clear
+	e2e_audnex /_control/reset >/dev/null || true
+}
+
+# e2e_config [KEY=VALUE...]: write this test's configuration file (extra lines appended).
+e2e_config() {
+	export MF_CONFIG="$BATS_TEST_TMPDIR/mamfast.conf"
+	{
+		echo "MF_LIBRARY=$LIB"
+		echo "MF_SEED_ROOT=$SEED"
+		echo "MF_OUT_DIR=$OUT"
+		echo "MF_STATE_DIR=$STATE"
+		echo "MF_CACHE_DIR=$BATS_TEST_TMPDIR/cache"
+		echo "MF_ANNOUNCE_URL=https://tracker.test/tracker.php/$E2E_PASSKEY/announce"
+		echo "MF_QBT_CATEGORY=e2e-books"
+		echo "MF_QBT_TAGS=mamfast,e2e"
+		echo "MF_TIMEOUT=5"
+		local kv
+		for kv in "$@"; do echo "$kv"; done
+	} >"$MF_CONFIG"
+}
+
+# Remove every torrent from qBittorrent (the server is shared by the file's tests).
+e2e_qbt_clear() {
+	local hashes
+	hashes=$(qbt_torrents | jq -r '.[].hash') || return 1
+	[[ -z $hashes ]] || qbt_delete $hashes
+	local i
+	for i in $(seq 50); do
+		[[ $(qbt_count) == 0 ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# e2e_library NAME [mklibrary args...]: a library made once per bats file (ffmpeg is the
+# slow part), copied into $LIB for each test (tests stage hardlinks into it).
+e2e_library() {
+	local name=$1; shift
+	local cache="$BATS_FILE_TMPDIR/lib-$name"
+	if [[ ! -e $cache.done ]]; then
+		rm -rf "$cache"
+		mklibrary "$cache" "$@" >"$cache.txt" || { cat "$cache.txt" >&2; return 1; }
+		touch "$cache.done"
+	fi
+	rm -rf "$LIB"
+	cp -a "$cache" "$LIB"
+}
+
+# e2e_state_json: the store as the tools see it (one record per line: mf-state list --json).
+e2e_state_json() {
+	mf-state list --json
+}
+
+# e2e_books_with_asin: how many releases of $LIB have an ASIN (from mf-scan itself).
+e2e_scan_count() {
+	mf-scan "$LIB" | jq -s "$1"
+}
+
+# No temporary or partial file left where the tools write (seed root, output, state).
+e2e_no_temp_files() {
+	local left
+	left=$(find "$SEED" "$OUT" "$STATE" \( -name '*.tmp' -o -name '.*.tmp.*' -o -name '*.part' \
+	    -o -name '*.partial' -o -name '.mf-*' -o -name '*~' \) 2>/dev/null)
+	[[ -z $left ]] || { echo "left behind:"; echo "$left"; return 1; }
+}
