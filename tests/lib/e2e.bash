@@ -119,6 +119,7 @@ e2e_qbt_clear() {
 
 # e2e_library NAME [mklibrary args...]: a library made once per bats file (ffmpeg is the
 # slow part), copied into $LIB for each test (tests stage hardlinks into it).
+# E2E_LIBLIST is mklibrary's list of what it made ("ASIN<TAB>DIR" lines).
 e2e_library() {
 	local name=$1; shift
 	local cache="$BATS_FILE_TMPDIR/lib-$name"
@@ -127,6 +128,7 @@ e2e_library() {
 		mklibrary "$cache" "$@" >"$cache.txt" || { cat "$cache.txt" >&2; return 1; }
 		touch "$cache.done"
 	fi
+	E2E_LIBLIST="$cache.txt"
 	rm -rf "$LIB"
 	cp -a "$cache" "$LIB"
 }
