@@ -8,7 +8,6 @@
 #include <errno.h>
 
 #include "config.h"
-#include "file.h"
 #include "json.h"
 #include "log.h"
 #include "record.h"
@@ -28,23 +27,21 @@ usage(FILE *fp, int code)
 }
 
 /* Read and parse one torrent; on failure a message naming it is in msg. */
-static char *
-load(const char *path, struct mf_tinfo *ti, char *msg, size_t msgsz)
+static int
+load(const char *path, struct mf_tbuf *b, struct mf_tinfo *ti, char *msg, size_t msgsz)
 {
 	struct mf_berr err;
-	size_t len;
-	char *buf = mf_read_file(strcmp(path, "-") == 0 ? "/dev/stdin" : path, MAX_TORRENT, &len);
 
-	if (!buf) {
+	if (mf_tbuf_read(path, MAX_TORRENT, b) < 0) {
 		snprintf(msg, msgsz, "cannot read %s: %s", path, strerror(errno));
-		return NULL;
+		return -1;
 	}
-	if (mf_tinfo_parse(buf, len, opt_strict ? MF_BENC_STRICT : 0, ti, &err) < 0) {
+	if (mf_tinfo_parse(b->p, b->len, opt_strict ? MF_BENC_STRICT : 0, ti, &err) < 0) {
 		snprintf(msg, msgsz, "%s: byte %zu: %s", path, err.off, err.msg);
-		free(buf);
-		return NULL;
+		mf_tbuf_free(b);
+		return -1;
 	}
-	return buf;
+	return 0;
 }
 
 static void
@@ -100,19 +97,19 @@ handle(cJSON *rec, void *ctx)
 {
 	const char *path = mf_json_str(rec, "torrent.path");
 	struct mf_tinfo ti;
-	char msg[1024], hex[41], *buf;
+	struct mf_tbuf buf;
+	char msg[1024], hex[41];
 
 	(void)ctx;
 	if (!path)
 		return MF_REC_SKIP;
-	if (!(buf = load(path, &ti, msg, sizeof msg))) {
-		mf_warnx("%s: %s", mf_rec_id(rec), msg);
+	if (load(path, &buf, &ti, msg, sizeof msg) < 0) {
 		mf_rec_error(rec, "torrent", 0, "%s", msg);
 		return MF_REC_FAIL;
 	}
 	mf_hex(ti.sha1, 20, hex);
 	mf_json_put_str(mf_json_obj(rec, "torrent"), "infohash", hex);
-	free(buf);
+	mf_tbuf_free(&buf);
 	return MF_REC_OK;
 }
 
@@ -163,9 +160,10 @@ main(int argc, char **argv)
 		usage(stderr, EX_USAGE);
 	for (i = 0; i < argc; i++) {
 		struct mf_tinfo ti;
-		char msg[1024], hex[65], *buf;
+		struct mf_tbuf buf;
+		char msg[1024], hex[65];
 
-		if (!(buf = load(argv[i], &ti, msg, sizeof msg))) {
+		if (load(argv[i], &buf, &ti, msg, sizeof msg) < 0) {
 			mf_warnx("%s", msg);
 			rc = EX_DATAERR;
 			continue;
@@ -178,12 +176,14 @@ main(int argc, char **argv)
 		} else {
 			mf_hex(ti.sha1, 20, hex);
 			printf("%s  %s\n", hex, argv[i]);
-			if (opt_v2 && ti.v2) {
+			if (opt_v2)
+				mf_tinfo_v2(&ti);
+			if (ti.v2) {
 				mf_hex(ti.sha256, 32, hex);
 				printf("%s  %s\n", hex, argv[i]);
 			}
 		}
-		free(buf);
+		mf_tbuf_free(&buf);
 	}
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		mf_warn("cannot write output");

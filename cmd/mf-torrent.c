@@ -110,7 +110,6 @@ handle(cJSON *rec, void *ctx)
 		name = s && s[1] ? s + 1 : dir;
 	}
 	if (!plain_name(name)) {
-		mf_warnx("%s: staging.name \"%s\" is not a plain folder name", mf_rec_id(rec), name);
 		mf_rec_error(rec, "torrent", 0, "staging.name is not a plain folder name");
 		return MF_REC_FAIL;
 	}
@@ -119,7 +118,6 @@ handle(cJSON *rec, void *ctx)
 		mf_errx(EX_OSERR, "out of memory");
 	snprintf(out, n, "%s/%s/%s.torrent", out_dir, name, name);
 	if (mf_torrent_make(dir, out, &opts, &r, err, sizeof err) < 0) {
-		mf_warnx("%s: %s", mf_rec_id(rec), err);
 		mf_rec_error(rec, "torrent", r.retryable, "%s", err);
 		free(out);
 		return MF_REC_FAIL;
@@ -137,22 +135,23 @@ check(const char *torrent, const char *path)
 	struct mf_tinfo ti;
 	struct mf_berr berr;
 	struct mf_check res;
-	char err[2048], *buf;
-	size_t len, i;
+	struct mf_tbuf buf;
+	char err[2048];
+	size_t i;
 	int rc;
 
-	if (!(buf = mf_read_file(torrent, 512u << 20, &len))) {
+	if (mf_tbuf_read(torrent, 512u << 20, &buf) < 0) {
 		mf_warn("cannot read %s", torrent);
 		return EX_DATAERR;
 	}
-	if (mf_tinfo_parse(buf, len, 0, &ti, &berr) < 0) {
+	if (mf_tinfo_parse(buf.p, buf.len, 0, &ti, &berr) < 0) {
 		mf_warnx("%s: byte %zu: %s", torrent, berr.off, berr.msg);
-		free(buf);
+		mf_tbuf_free(&buf);
 		return EX_DATAERR;
 	}
 	if (mf_torrent_check(&ti, path, opts.jobs, opts.progress, &res, err, sizeof err) < 0) {
 		mf_warnx("%s: %s", torrent, err);
-		free(buf);
+		mf_tbuf_free(&buf);
 		return 1;
 	}
 	printf("Completion: %.2f%% (%zu/%zu pieces)\n",
@@ -174,7 +173,7 @@ check(const char *torrent, const char *path)
 	if (rc)
 		mf_warnx("%s: verification failed for %s", torrent, path);
 	mf_check_free(&res);
-	free(buf);
+	mf_tbuf_free(&buf);
 	return rc;
 }
 

@@ -10,6 +10,9 @@ struct dec {
 	const unsigned char	*base, *end;
 	unsigned		flags;
 	struct mf_berr		*err;
+	const char		*key;		/* top-level key to find, or NULL */
+	size_t			keylen;
+	struct mf_bval		*val;
 };
 
 static const unsigned char *
@@ -137,8 +140,14 @@ dec_value(struct dec *d, const unsigned char *p, int depth)
 			}
 			pk = k;
 			pklen = klen;
+			s = p;
 			if (!(p = dec_value(d, p, depth + 1)))
 				return NULL;
+			if (depth == 0 && d->key && !d->val->p && klen == d->keylen &&
+			    memcmp(k, d->key, klen) == 0) {
+				d->val->p = s;
+				d->val->end = p;
+			}
 		}
 	default:
 		if (ISDIGIT(*p))
@@ -156,8 +165,19 @@ int
 mf_bdecode(const void *buf, size_t len, unsigned flags, struct mf_bval *root,
     struct mf_berr *err)
 {
-	struct dec d = { buf, (const unsigned char *)buf + len, flags, err };
+	return mf_bdecode_find(buf, len, flags, NULL, root, NULL, err);
+}
+
+int
+mf_bdecode_find(const void *buf, size_t len, unsigned flags, const char *key,
+    struct mf_bval *root, struct mf_bval *val, struct mf_berr *err)
+{
+	struct dec d = { buf, (const unsigned char *)buf + len, flags, err, key,
+	    key ? strlen(key) : 0, val };
 	const unsigned char *e;
+
+	if (val)
+		val->p = val->end = NULL;
 
 	if (len == 0) {
 		fail(&d, d.base, "empty input");

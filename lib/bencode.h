@@ -30,6 +30,14 @@ struct mf_berr {
 int mf_bdecode(const void *buf, size_t len, unsigned flags, struct mf_bval *root,
     struct mf_berr *err);
 
+/*
+ * The same, and in the same single pass the value under key in the top-level dict (the
+ * first one), so that finding a torrent's info needs no second walk.  val->p is NULL when
+ * the root is not a dict or has no such key.
+ */
+int mf_bdecode_find(const void *buf, size_t len, unsigned flags, const char *key,
+    struct mf_bval *root, struct mf_bval *val, struct mf_berr *err);
+
 /* 'd', 'l', 'i' or 's'. */
 char mf_btype(const struct mf_bval *v);
 /* Integer value; -1 when v is not an integer. */

@@ -19,7 +19,7 @@
  * Per-worker read size.  Small enough to stay in the core's L2 cache between the copy out
  * of the page cache and the SHA-1 pass over it; MAX_JOBS of them stay far below 64 MiB.
  */
-#define CHUNK		(512 * 1024)
+#define CHUNK		(256 * 1024)
 
 struct shared {
 	struct mf_hjob	*job;

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -582,29 +584,79 @@ mf_torrent_build(const struct mf_tlayout *lay, int exp, const struct mf_topts *o
 /* ---- read ---- */
 
 int
+mf_tbuf_read(const char *path, size_t max, struct mf_tbuf *b)
+{
+	struct stat st;
+	int fd;
+
+	memset(b, 0, sizeof b[0]);
+	if (strcmp(path, "-") == 0) {
+		b->p = mf_read_file("/dev/stdin", max, &b->len);
+		return b->p ? 0 : -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+		/* Pipes, devices and empty files: read them the plain way. */
+		close(fd);
+		b->p = mf_read_file(path, max, &b->len);
+		return b->p ? 0 : -1;
+	}
+	if ((uint64_t)st.st_size > max) {
+		close(fd);
+		errno = EFBIG;
+		return -1;
+	}
+	b->len = (size_t)st.st_size;
+	b->p = mmap(NULL, b->len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	close(fd);
+	if (b->p == MAP_FAILED) {
+		b->p = NULL;
+		return -1;
+	}
+	b->mapped = 1;
+	return 0;
+}
+
+void
+mf_tbuf_free(struct mf_tbuf *b)
+{
+	if (b->mapped)
+		munmap(b->p, b->len);
+	else
+		free(b->p);
+	memset(b, 0, sizeof b[0]);
+}
+
+int
 mf_tinfo_parse(const void *buf, size_t len, unsigned flags, struct mf_tinfo *ti,
     struct mf_berr *err)
 {
-	struct mf_bval mv;
-	int64_t ver;
-
 	memset(ti, 0, sizeof *ti);
 	ti->private = -1;
-	if (mf_bdecode(buf, len, flags, &ti->root, err) < 0)
+	if (mf_bdecode_find(buf, len, flags, "info", &ti->root, &ti->info, err) < 0)
 		return -1;
-	if (mf_btype(&ti->root) != 'd' || mf_bget(&ti->root, "info", &ti->info) < 0 ||
-	    mf_btype(&ti->info) != 'd') {
+	if (!ti->info.p || mf_btype(&ti->info) != 'd') {
 		err->off = 0;
 		snprintf(err->msg, sizeof err->msg, "no info dictionary: not a torrent");
 		return -1;
 	}
 	sha1(ti->info.p, (size_t)(ti->info.end - ti->info.p), ti->sha1);
-	if (mf_bget(&ti->info, "meta version", &mv) == 0 && mf_bint(&mv, &ver) == 0 && ver == 2) {
-		ti->v2 = 1;
-		EVP_Digest(ti->info.p, (size_t)(ti->info.end - ti->info.p), ti->sha256, NULL,
-		    EVP_sha256(), NULL);
-	}
 	return 0;
+}
+
+void
+mf_tinfo_v2(struct mf_tinfo *ti)
+{
+	struct mf_bval mv;
+	int64_t ver;
+
+	if (ti->v2 || mf_bget(&ti->info, "meta version", &mv) < 0 || mf_bint(&mv, &ver) < 0 ||
+	    ver != 2)
+		return;
+	ti->v2 = 1;
+	EVP_Digest(ti->info.p, (size_t)(ti->info.end - ti->info.p), ti->sha256, NULL,
+	    EVP_sha256(), NULL);
 }
 
 static int
@@ -652,6 +704,7 @@ mf_tinfo_describe(struct mf_tinfo *ti, struct mf_berr *err)
 
 	ti->size = 0;
 	ti->nfiles = 0;
+	mf_tinfo_v2(ti);
 	if (mf_bget(&ti->info, "name", &v) < 0 || mf_bstr(&v, &ti->name, &ti->name_len) < 0)
 		return bad(err, ti, &ti->info, "info has no name");
 	if (mf_bget(&ti->info, "piece length", &v) < 0 || mf_bint(&v, &ti->piece_length) < 0 ||
@@ -1005,19 +1058,20 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 	struct mf_tlayout lay;
 	struct mf_bbuf b = { 0 };
 	unsigned char ih[20];
-	char *old = NULL, *dir;
-	size_t oldlen;
+	struct mf_tbuf old = { 0 };
+	char *dir;
 	int exp, rc = -1;
 
 	memset(res, 0, sizeof *res);
 	if (mf_torrent_walk(src, o->exclude, o->nexclude, &lay, err, errsz) < 0)
 		return -1;
 	exp = o->exp ? o->exp : mf_piece_exp(lay.total, o->max_exp);
-	if (!o->force && (old = mf_read_file(out, 1024 * MIB, &oldlen))) {
+	if (!o->force && mf_tbuf_read(out, 1024 * MIB, &old) == 0) {
 		struct mf_tinfo ti;
 		struct mf_berr berr;
 
-		if (mf_tinfo_parse(old, oldlen, 0, &ti, &berr) == 0 && same_torrent(&ti, &lay, exp, o)) {
+		if (mf_tinfo_parse(old.p, old.len, 0, &ti, &berr) == 0 &&
+		    same_torrent(&ti, &lay, exp, o)) {
 			int keep = 1;
 
 			if (o->verify) {
@@ -1079,7 +1133,7 @@ oom:
 	errf(err, errsz, "out of memory");
 out:
 	mf_bbuf_free(&b);
-	free(old);
+	mf_tbuf_free(&old);
 	mf_tlayout_free(&lay);
 	return rc;
 }

@@ -54,7 +54,7 @@ void mf_tlayout_free(struct mf_tlayout *lay);
 struct mf_tinfo {
 	struct mf_bval		root, info;
 	unsigned char		sha1[20];	/* SHA-1 of the exact bytes of info */
-	int			v2;		/* info has `meta version` 2 */
+	int			v2;		/* info has `meta version` 2 (mf_tinfo_v2) */
 	unsigned char		sha256[32];	/* SHA-256 of info when v2 */
 	/* Filled by mf_tinfo_describe: */
 	const char		*name, *source;
@@ -68,9 +68,21 @@ struct mf_tinfo {
 	int			private;	/* -1 when absent */
 };
 
+/* A whole .torrent in memory ("-" is stdin); a regular file is mapped, not copied. */
+struct mf_tbuf {
+	char	*p;
+	size_t	len;
+	int	mapped;
+};
+/* 0, or -1 with errno (EFBIG when larger than max). */
+int mf_tbuf_read(const char *path, size_t max, struct mf_tbuf *b);
+void mf_tbuf_free(struct mf_tbuf *b);
+
 /* Decode buf (see mf_bdecode for flags), find info and hash it. */
 int mf_tinfo_parse(const void *buf, size_t len, unsigned flags, struct mf_tinfo *ti,
     struct mf_berr *err);
+/* Look for `meta version` 2 and set v2 and sha256 (a walk over info, so on demand). */
+void mf_tinfo_v2(struct mf_tinfo *ti);
 /* Read name, sizes, pieces, private and source; -1 when a field is missing or malformed. */
 int mf_tinfo_describe(struct mf_tinfo *ti, struct mf_berr *err);
 /* The torrent's file list as a layout (src NULL); paths are checked to be safe relative
