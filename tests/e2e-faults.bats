@@ -8,20 +8,9 @@ load lib/common
 load lib/qbt
 load lib/e2e
 
-# The Audnex stand-in serves our own fixtures for the generated ASINs B0MF000001..3: the
-# minimal book of tests/fixtures/audnex under each of those ASINs.
-setup_file() {
-	e2e_setup_file || return 1
-	[[ -n "${E2E_AUDNEX_URL:-}" ]] || return 0
-	local fx="$BATS_FILE_TMPDIR/fixtures" n
-	mkdir -p "$fx/books" "$fx/chapters"
-	for n in 1 2 3; do
-		jq --arg a "B0MF00000$n" '.asin = $a | .title = "Fixture \($a)"' \
-		    "$MF_ROOT/tests/fixtures/audnex/books/B0MINIMAL1.json" >"$fx/books/B0MF00000$n.json"
-	done
-	e2e_audnex_stop
-	e2e_audnex_start --fixtures "$fx"
-}
+# The Audnex stand-in answers for mklibrary's B0MF ASINs with generated books titled
+# "Fixture ASIN".
+setup_file() { e2e_setup_file; }
 teardown_file() {
 	if [[ -n "${FAULT_MNT:-}" ]] && mountpoint -q "$FAULT_MNT"; then umount -l "$FAULT_MNT"; fi
 	e2e_teardown_file
@@ -48,10 +37,12 @@ qbt_up() {
 
 @test "qBittorrent down: each release fails at upload saying so; a rerun completes all" {
 	e2e_library three --books 3 --tiny
+	e2e_config MF_QBT_RETRY_TIME=2	# give up on the server soon
 	qbt_down
 	run --separate-stderr mamfast run
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 1 ]
+	[[ $stderr == *"stage upload stopped with exit status 69"* ]]
 	assert_line --regexp "^  failed +3$"
 	[ "$(grep -c '^    B0MF00000[123] .*: upload: .*127.0.0.1' <<<"$output")" -eq 3 ]
 	# Everything before the upload is done and kept.
