@@ -5,11 +5,17 @@
 #include "json.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+
+#include "audio.h"
+#include "log.h"
 
 struct rule {
 	int	id, main_cat;
@@ -642,4 +648,277 @@ mf_mam_json(const struct mf_mam_in *in)
 	if ((s = pick(in->audnex, "format_type", NULL, NULL)) && !strcasecmp(s, "abridged"))
 		cJSON_AddItemToArray(flags, cJSON_CreateString("abridged"));
 	return j;
+}
+
+/* ---- the mf-meta record step ---- */
+
+static int
+is_audio_name(const char *p)
+{
+	static const char *const ext[] = { ".m4b", ".m4a", ".mp4", ".mp3", ".aac" };
+	size_t l = strlen(p);
+
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++)
+		if (l > 4 && !strcasecmp(p + l - strlen(ext[i]), ext[i]))
+			return 1;
+	return 0;
+}
+
+/* The main audio file: the first audio file in staging order (else in name order). */
+static char *
+main_audio(const cJSON *rec, const char *dir)
+{
+	const cJSON *files = mf_json_path(rec, "staging.files"), *e;
+	char *best = NULL, *path = NULL;
+	struct dirent *de;
+	DIR *d;
+
+	cJSON_ArrayForEach(e, files) {
+		const char *dst = mf_json_str(e, "dst");
+
+		if (!dst || !is_audio_name(dst))
+			continue;
+		if (dst[0] == '/')
+			return strdup(dst);
+		if (asprintf(&path, "%s/%s", dir, dst) < 0)
+			return NULL;
+		return path;
+	}
+	if (!(d = opendir(dir)))
+		return NULL;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !is_audio_name(de->d_name))
+			continue;
+		if (!best || strcmp(de->d_name, best) < 0) {
+			free(best);
+			best = strdup(de->d_name);
+		}
+	}
+	closedir(d);
+	if (best && asprintf(&path, "%s/%s", dir, best) < 0)
+		path = NULL;
+	free(best);
+	return path;
+}
+
+static void
+warn_rec(cJSON *warnings, const cJSON *rec, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+warn_rec(cJSON *warnings, const cJSON *rec, const char *fmt, ...)
+{
+	va_list ap;
+	char msg[700];
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
+	mf_info("%s: %s", mf_rec_id(rec), msg);
+}
+
+/* 1 when name can be a single folder or file name. */
+static int
+plain_name(const char *s)
+{
+	return s && *s && !strchr(s, '/') && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+/* Facts that disagree between Audnex and the file: warnings only. */
+static void
+cross_check(const cJSON *audnex, const cJSON *audio, cJSON *warnings, const cJSON *rec)
+{
+	double rt = 0, dur = 0;
+	int na, nf;
+
+	if (mf_json_num(audnex, "runtime_min", &rt) == 0 && rt > 0 &&
+	    mf_json_num(audio, "duration_ms", &dur) == 0 && dur > 0) {
+		double diff = rt * 60000 - dur;
+
+		if (diff < 0)
+			diff = -diff;
+		if (diff > 120000 && diff > rt * 60000 * 0.05)
+			warn_rec(warnings, rec, "the file runs %.1f min but Audnex says %.0f min: "
+			    "check that it is the same edition", dur / 60000, rt);
+	}
+	na = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(audnex, "chapters"));
+	nf = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(audio, "chapters"));
+	if (na > 0 && nf > 0 && na != nf)
+		warn_rec(warnings, rec, "the file has %d chapters, Audnex %d: the description lists "
+		    "Audnex's", nf, na);
+}
+
+/* Write text to path atomically; 0, or -1 with errno. */
+static int
+write_text(const char *path, const char *text)
+{
+	return mf_write_atomic(path, text, strlen(text), 0644);
+}
+
+static char *
+pretty(const cJSON *j)
+{
+	char *s = cJSON_Print(j), *r = NULL;
+
+	if (s && asprintf(&r, "%s\n", s) < 0)
+		r = NULL;
+	free(s);
+	return r;
+}
+
+enum mf_rec_result
+mf_meta_record(cJSON *rec, void *ctx)
+{
+	const struct mf_meta_opts *o = ctx;
+	const char *dir = mf_json_str(rec, "staging.dir"), *name = mf_json_str(rec, "staging.name");
+	const char *done = mf_json_str(rec, "checkpoints.metadata_at");
+	const char *old = mf_json_str(rec, "meta.mam_json"), *asin = mf_json_str(rec, "asin");
+	cJSON *meta, *warnings, *audnex = NULL, *audio = NULL, *raw = NULL, *mam;
+	struct mf_audnex_result ar = { 0 };
+	char *file = NULL, *mi = NULL, *text = NULL, *outdir = NULL, *out = NULL, *abs = NULL;
+	char container[8] = "", err[300];
+	enum mf_rec_result rc = MF_REC_FAIL;
+	struct mf_mam_in in;
+	struct stat st;
+
+	if (done && old && !o->force && stat(old, &st) == 0)
+		return MF_REC_SKIP;	/* resume: this record's metadata is already written */
+	if (!dir || !plain_name(name)) {
+		mf_rec_error(rec, "metadata", 0, "no staging.dir and staging.name (a plain folder "
+		    "name): run mf-stage first");
+		return MF_REC_FAIL;
+	}
+	warnings = cJSON_CreateArray();
+
+	if (!(file = main_audio(rec, dir))) {
+		warn_rec(warnings, rec, "no audio file in %s: no audio facts", dir);
+	} else if (mf_path_inside(file, dir) != 1) {
+		warn_rec(warnings, rec, "the main audio file is outside the staging folder: ignored");
+	} else {
+		struct mf_audio a;
+		const char *base = strrchr(file, '/'), *dot;
+
+		base = base ? base + 1 : file;
+		if ((dot = strrchr(base, '.')) && strlen(dot + 1) < sizeof container) {
+			for (size_t i = 0; dot[1 + i]; i++)
+				container[i] = (char)toupper((unsigned char)dot[1 + i]);
+		}
+		if (mf_audio_read(file, &a, err, sizeof err) != 0) {
+			warn_rec(warnings, rec, "audio facts: %s: %s", base, err);
+		} else {
+			audio = mf_audio_json(&a);
+			if (!*container)
+				snprintf(container, sizeof container, "%s", a.container);
+			mf_audio_free(&a);
+		}
+		if (o->mediainfo && mf_audio_mediainfo(file, o->mediainfo_timeout, &mi, err,
+		    sizeof err) != 0)
+			warn_rec(warnings, rec, "%s: the report is built from our own facts", err);
+	}
+
+	if (!o->audnex) {
+		/* Audnex switched off: nothing to say. */
+	} else if (!asin) {
+		warn_rec(warnings, rec, "no ASIN: Audnex not asked");
+	} else {
+		enum mf_audnex_rc r = mf_audnex_fetch(o->audnex, asin, &ar);
+
+		if (r == MF_AUDNEX_OK && !(audnex = mf_audnex_meta(ar.book, ar.chapters))) {
+			warn_rec(warnings, rec, "Audnex: the answer for %s lacks asin or title", asin);
+		} else if (r == MF_AUDNEX_OK) {
+			if (ar.why[0])
+				warn_rec(warnings, rec, "Audnex: %s", ar.why);
+			if ((raw = cJSON_CreateObject())) {
+				cJSON_AddStringToObject(raw, "region", ar.region);
+				cJSON_AddItemReferenceToObject(raw, "book", ar.book);
+				if (ar.chapters)
+					cJSON_AddItemReferenceToObject(raw, "chapters", ar.chapters);
+				else
+					cJSON_AddNullToObject(raw, "chapters");
+			}
+		} else {
+			warn_rec(warnings, rec, "Audnex: %s", ar.why);
+		}
+	}
+	if (audnex && audio)
+		cross_check(audnex, audio, warnings, rec);
+
+	memset(&in, 0, sizeof in);
+	in.rec = rec;
+	in.audnex = audnex;
+	in.audio = audio;
+	in.container = *container ? container : NULL;
+	in.mediainfo = mi;
+	in.cats = o->cats;
+	if (!(mam = mf_mam_json(&in))) {
+		mf_rec_error(rec, "metadata", 1, "out of memory");
+		goto out;
+	}
+
+	if (!o->dry_run) {
+		if (asprintf(&outdir, "%s/%s", o->out_dir, name) < 0 ||
+		    asprintf(&out, "%s/%s.json", outdir, name) < 0) {
+			mf_rec_error(rec, "metadata", 1, "out of memory");
+			goto out_mam;
+		}
+		/* Anything written under the staged folder would change the torrent. */
+		if (mf_path_inside(outdir, dir) == 1 ||
+		    (o->seed_root && mf_path_inside(outdir, o->seed_root) == 1)) {
+			mf_rec_error(rec, "metadata", 0, "%s is inside the staging area: set MF_OUT_DIR "
+			    "outside MF_SEED_ROOT (it would change the torrent)", outdir);
+			goto out_mam;
+		}
+		if (mf_mkdir_p(outdir, 0755) != 0) {
+			mf_rec_error(rec, "metadata", 1, "cannot create %s: %s", outdir,
+			    strerror(errno));
+			goto out_mam;
+		}
+		if (!(text = pretty(mam)) || write_text(out, text) != 0) {
+			mf_rec_error(rec, "metadata", 1, "cannot write %s: %s", out, strerror(errno));
+			goto out_mam;
+		}
+		if (raw) {
+			char *p = NULL, *t = pretty(raw);
+
+			if (!t || asprintf(&p, "%s/audnex.json", outdir) < 0 || write_text(p, t) != 0) {
+				mf_rec_error(rec, "metadata", 1, "cannot write %s/audnex.json: %s",
+				    outdir, strerror(errno));
+				free(t);
+				free(p);
+				goto out_mam;
+			}
+			free(t);
+			free(p);
+		}
+		abs = realpath(out, NULL);
+	}
+
+	meta = cJSON_CreateObject();
+	cJSON_AddItemToObject(meta, "audnex", audnex ? audnex : cJSON_CreateNull());
+	cJSON_AddItemToObject(meta, "audio", audio ? audio : cJSON_CreateNull());
+	audnex = audio = NULL;
+	if (abs || out)
+		cJSON_AddStringToObject(meta, "mam_json", abs ? abs : out);
+	else
+		cJSON_AddNullToObject(meta, "mam_json");
+	cJSON_AddItemToObject(meta, "warnings", warnings);
+	warnings = NULL;
+	mf_json_put(rec, "meta", meta);
+	rc = MF_REC_OK;
+out_mam:
+	cJSON_Delete(mam);
+out:
+	cJSON_Delete(raw);
+	cJSON_Delete(audnex);
+	cJSON_Delete(audio);
+	cJSON_Delete(warnings);
+	mf_audnex_result_free(&ar);
+	free(file);
+	free(mi);
+	free(text);
+	free(outdir);
+	free(out);
+	free(abs);
+	return rc;
 }

@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
+#include "audnex.h"
+#include "record.h"
+
 /* The genre -> MAM category table (data/categories.json; format in that file). */
 struct mf_categories;
 
@@ -45,5 +48,26 @@ char *mf_mam_mediainfo_text(const cJSON *audio, const char *container, const cha
 
 /* "1:02:03" (>= 1 h) or "02:03"; buf of at least 16 bytes. */
 char *mf_mam_clock(long long ms, int hours, char *buf, size_t n);
+
+/* ---- the mf-meta record step ---- */
+
+struct mf_meta_opts {
+	struct mf_audnex	*audnex;	/* NULL: Audnex is not asked */
+	const struct mf_categories *cats;
+	const char		*out_dir;	/* MF_OUT_DIR; may be NULL with dry_run */
+	const char		*seed_root;	/* MF_SEED_ROOT (never written into); may be NULL */
+	int			dry_run;	/* compute everything, write nothing */
+	int			force;		/* redo records whose metadata checkpoint is set */
+	int			mediainfo;	/* add mediainfo's own report when installed */
+	double			mediainfo_timeout;
+};
+
+/*
+ * The mf-meta handler (ctx is a struct mf_meta_opts): audio facts of the main audio file,
+ * Audnex book and chapters, then <out_dir>/<name>/<name>.json and audnex.json; sets
+ * rec.meta {audnex, audio, mam_json, warnings}.  Missing Audnex or audio data only adds
+ * warnings; a record fails when it has no staging or its files cannot be written.
+ */
+enum mf_rec_result mf_meta_record(cJSON *rec, void *ctx);
 
 #endif
