@@ -181,13 +181,20 @@ mf_mp4_find(const struct mf_mp4 *m, const struct mf_box *within, const char *pat
 	const char *p = path;
 	int depth = 0, r, have = within != NULL;
 
-	if (have)
-		cur = *within;
-	while (*p != '\0') {
+	/* The path's shape first, so a bad path fails the same way on any file. */
+	for (p = path; *p != '\0'; p += *p == '/') {
 		size_t n = strcspn(p, "/");
 
 		if (n != 4 || ++depth > MP4_MAX_DEPTH)
 			return -1;
+		p += n;
+	}
+	p = path;
+	if (have)
+		cur = *within;
+	while (*p != '\0') {
+		size_t n = 4;
+
 		if (have)
 			mf_mp4_iter_box(&it, m, &cur);
 		else
