@@ -94,7 +94,7 @@ tshow_hash() {
 	run --separate-stderr mamfast status
 	assert_success
 	n=$(made_asins | wc -l)
-	assert_line --regexp "^releases $((n + 1)): $n complete, 0 in progress, 1 failed$"
+	assert_line --regexp "^releases $((n + 1)): $n complete, 1 failed, 0 unfinished$"
 	assert_line --partial "$(made_asins | head -n 1)"
 	assert_line --regexp "Book Without Asin.*mamfast retry "
 	id=$(mf-state list --failed --json | jq -r .id)
