@@ -22,7 +22,10 @@
 #define FORMAT		"mamfast-state"
 #define MAX_FILE	((size_t)4 << 30)
 #define MAX_HISTORY	50
-/* Compact when the journal outgrows both this and the snapshot: amortised O(1). */
+/*
+ * Compact when the journal outgrows both this (MF_STATE_COMPACT_MIN bytes, for tests)
+ * and the snapshot: each compaction is paid for by as many appends, amortised O(1).
+ */
 #define COMPACT_MIN	(4LL << 20)
 
 const char *const mf_stage_names[MF_NSTAGES] = { "staged", "metadata", "torrent", "uploaded" };
@@ -1089,7 +1092,9 @@ mf_state_commit(struct mf_state *st)
 		st->loaded = 0;
 	st->h.journal_bytes = st->jend;
 	st->qlen = 0;
-	if (st->jend > COMPACT_MIN && st->jend > st->snap_size) {
+	const char *cm = getenv("MF_STATE_COMPACT_MIN");
+	long long min = cm && *cm ? atoll(cm) : COMPACT_MIN;
+	if (st->jend > min && st->jend > st->snap_size) {
 		/* Durable already; a failed compaction only costs space, so it is not fatal. */
 		if (mf_state_load(st) < 0 || mf_state_compact(st) < 0)
 			return 0;
