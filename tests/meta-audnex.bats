@@ -1,0 +1,248 @@
+#!/usr/bin/env bats
+bats_require_minimum_version 1.5.0
+# mf-meta against the Audnex stand-in: regions, errors in both formats, retries, Retry-After,
+# the circuit breaker, timeouts, the cache, and the request rate.
+
+load lib/common
+load lib/audnex
+
+setup_file() {
+	mf_need ffmpeg jq curl python3
+	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=1" \
+	    -c:a aac -b:a 16k -ac 1 "$BATS_FILE_TMPDIR/tiny.m4b"
+	audnex_start
+}
+
+teardown_file() {
+	audnex_stop
+}
+
+setup() {
+	command -v ffmpeg >/dev/null || skip "ffmpeg is not installed (run scripts/deps)"
+	audnex /_control/reset >/dev/null
+	export MF_AUDNEX_URL="$AUDNEX_URL"
+	SEED="$BATS_TEST_TMPDIR/seed" OUT="$BATS_TEST_TMPDIR/out" CACHE="$BATS_TEST_TMPDIR/cache"
+	export MF_OUT_DIR="$OUT" MF_SEED_ROOT="$SEED" MF_CACHE_DIR="$CACHE"
+	# Fast tests: no pacing, short backoff and timeouts (each test overrides what it checks).
+	export MF_AUDNEX_RATE=0 MF_AUDNEX_BACKOFF=0.05 MF_TIMEOUT=5 MF_AUDNEX_RETRY_TIME=10
+	mkdir -p "$OUT"
+}
+
+# rec ASIN [NAME]: a staged record with a tiny real m4b.
+rec() {
+	local asin=$1 name=${2:-$1}
+	mkdir -p "$SEED/$name"
+	cp "$BATS_FILE_TMPDIR/tiny.m4b" "$SEED/$name/$name.m4b"
+	jq -cn --arg a "$asin" --arg d "$SEED/$name" --arg n "$name" \
+	    '{id:$a, asin:$a, title:"Record \($a)", authors:["Record Author"], staging:{dir:$d, name:$n}}'
+}
+
+fixture() {
+	echo "$MF_ROOT/tests/fixtures/audnex/$1"
+}
+
+@test "a book found in the first region: book and chapters, each asked once, never update=1" {
+	run --separate-stderr mf-meta <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e --arg t "$(jq -r .title "$(fixture books/B0TESTSER1.json)")" \
+	    '.meta.audnex.title == $t and .meta.audnex.region == "us"' <<<"$output"
+	n=$(jq '.chapters | length' "$(fixture chapters/B0TESTSER1.json)")
+	jq -e --argjson n "$n" '.meta.audnex.chapters | length == $n' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1 us)" -eq 1 ]
+	[ "$(audnex_count /books/B0TESTSER1/chapters us)" -eq 1 ]
+	[ "$(audnex /_control/counts | jq '[.requests[] | select(.query | test("update"))] | length')" -eq 0 ]
+}
+
+@test "region fallback: not in us (404 REGION_UNAVAILABLE), found in uk" {
+	run --separate-stderr mf-meta --regions us,uk <<<"$(rec B0UKONLY01)"
+	assert_success
+	jq -e '.meta.audnex.region == "uk" and .meta.audnex.title == "Coastwise"' <<<"$output"
+	[ "$(audnex_count /books/B0UKONLY01 us)" -eq 1 ]
+	[ "$(audnex_count /books/B0UKONLY01 uk)" -eq 1 ]
+	[ "$(audnex_count /books/B0UKONLY01/chapters uk)" -eq 1 ]
+	[ "$(audnex_count /books/B0UKONLY01/chapters us)" -eq 0 ]
+}
+
+@test "not in any region: meta.audnex is null, the warning quotes the server, the record succeeds" {
+	run --separate-stderr mf-meta --regions us <<<"$(rec B0UKONLY01)"
+	assert_success
+	jq -e '.meta.audnex == null and .error == null' <<<"$output"
+	jq -e '.meta.warnings | any(test("not in Audnex.*Item not available in region .us. for ASIN: B0UKONLY01"))' <<<"$output"
+	# The JSON is still written, from the record's own data.
+	jq -e '.title == "Record B0UKONLY01" and .authors == ["Record Author"]' "$OUT/B0UKONLY01/B0UKONLY01.json"
+}
+
+@test "old error format: a 500 saying 'not available in region' means next region, not retry" {
+	audnex '/_control/rule?path=/books/B0UKONLY01&region=us&action=500old&times=0&message=Item%20not%20available%20in%20region%20%27us%27%20for%20ASIN:%20B0UKONLY01' >/dev/null
+	run --separate-stderr mf-meta --regions us,uk <<<"$(rec B0UKONLY01)"
+	assert_success
+	jq -e '.meta.audnex.region == "uk"' <<<"$output"
+	[ "$(audnex_count /books/B0UKONLY01 us)" -eq 1 ]
+}
+
+@test "old error format: 'Required key' 500 is 'no data'; the message is quoted" {
+	audnex "/_control/rule?path=/books/B0TESTSER1&action=500old&times=0&message=Required%20key%20%27authors%27%20does%20not%20exist" >/dev/null
+	run --separate-stderr mf-meta <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex == null' <<<"$output"
+	jq -e ".meta.warnings | any(test(\"Required key 'authors' does not exist\"))" <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 1 ]
+}
+
+@test "400 Bad ASIN (new format) is not retried and is quoted" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=400&times=0' >/dev/null
+	run --separate-stderr mf-meta --attempts 5 <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex == null and (.meta.warnings | any(test("HTTP 400.*Bad ASIN")))' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 1 ]
+}
+
+@test "an invalid ASIN is never sent; a lower-case one is upper-cased" {
+	{ rec NOTANASIN1 bad; rec b0testser1 lower; } >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr mf-meta <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	jq -se '.[0].meta.audnex == null and (.[0].meta.warnings | any(test("not a valid ASIN")))' <<<"$output"
+	jq -se '.[1].meta.audnex.asin == "B0TESTSER1"' <<<"$output"
+	[ "$(audnex /_control/counts | jq .total)" -eq 2 ]
+}
+
+@test "429 with Retry-After: waits that long, then succeeds" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=429&arg=1&times=1' >/dev/null
+	run --separate-stderr mf-meta --backoff 0.01 <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex.title != null' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 2 ]
+	# The second request came at least Retry-After (1 s) after the first.
+	audnex /_control/counts | jq -e '[.requests[] | select(.path == "/books/B0TESTSER1") | .t] |
+	    (.[1] - .[0]) >= 0.95'
+}
+
+@test "429 asking for longer than the retry budget: gives up at once, warning says 429" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=429&arg=30&times=0' >/dev/null
+	start=$(date +%s)
+	run --separate-stderr mf-meta --retry-time 3 <<<"$(rec B0TESTSER1)"
+	assert_success
+	[ $(( $(date +%s) - start )) -lt 10 ]
+	jq -e '.meta.audnex == null and (.meta.warnings | any(test("HTTP 429.*Rate limit")))' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 1 ]
+}
+
+@test "retries are bounded in count: 500 (new format) every time, exactly --attempts requests" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=500&times=0&message=database%20on%20fire' >/dev/null
+	run --separate-stderr mf-meta --attempts 3 --breaker 0 <<<"$(rec B0TESTSER1)"
+	assert_success
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 3 ]
+	jq -e '.meta.audnex == null and (.meta.warnings | any(test("HTTP 500.*database on fire.*3 attempts")))' <<<"$output"
+}
+
+@test "retries are bounded in time: many attempts allowed, the time budget stops them" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=500old&times=0' >/dev/null
+	start=$(date +%s.%N)
+	run --separate-stderr mf-meta --attempts 100 --breaker 0 --backoff 0.2 --retry-time 1.5 <<<"$(rec B0TESTSER1)"
+	assert_success
+	end=$(date +%s.%N)
+	n=$(audnex_count /books/B0TESTSER1)
+	[ "$n" -ge 2 ] && [ "$n" -lt 20 ]
+	awk -v s="$start" -v e="$end" 'BEGIN { exit !(e - s < 5) }'
+	jq -e '.meta.warnings | any(test("HTTP 500.*gave up"))' <<<"$output"
+}
+
+@test "transient faults are retried: reset, garbage body, truncated body, 500, then OK" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=reset&times=1' >/dev/null
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=garbage&times=1' >/dev/null
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=truncated&times=1' >/dev/null
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=500&times=1' >/dev/null
+	run --separate-stderr mf-meta --attempts 6 <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex.title == "The Drowned Lamp"' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 5 ]
+}
+
+@test "timeouts: a server that answers too slowly is given up on within the time budget" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=delay&arg=5&times=0' >/dev/null
+	start=$(date +%s)
+	run --separate-stderr mf-meta --timeout 0.5 --attempts 2 <<<"$(rec B0TESTSER1)"
+	assert_success
+	[ $(( $(date +%s) - start )) -lt 4 ]
+	jq -e '.meta.audnex == null and (.meta.warnings | any(test("[Tt]imeout|timed out")))' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 2 ]
+}
+
+@test "a slow trickle of chapters times out: the book is kept, chapters warned about" {
+	audnex '/_control/rule?path=/books/B0TESTSER1/chapters&action=trickle&arg=0.05&times=1' >/dev/null
+	run --separate-stderr mf-meta --timeout 0.7 --attempts 1 <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex.title == "The Drowned Lamp" and (.meta.audnex.chapters | length) == 0' <<<"$output"
+	jq -e '.meta.warnings | any(test("no chapters from Audnex"))' <<<"$output"
+	# A transient chapters failure is not cached: the next run asks again.
+	run --separate-stderr mf-meta --timeout 5 <<<"$(rec B0TESTSER1)"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 2 ]
+	[ "$(audnex_count /books/B0TESTSER1/chapters)" -eq 2 ]
+	jq -e '(.meta.audnex.chapters | length) == 64' <<<"$output"
+}
+
+@test "circuit breaker: after N failures in a row the run stops asking, says so once, no record fails" {
+	audnex '/_control/rule?path=/books/&action=500&times=0' >/dev/null
+	for a in B0TESTSER1 B0MINIMAL1 B0UKONLY01 1774247291; do rec "$a"; done >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr mf-meta --attempts 2 --breaker 3 <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ "$(audnex /_control/counts | jq .total)" -eq 3 ]
+	[ "$(grep -c 'not asking it again in this run' <<<"$stderr")" -eq 1 ]
+	[ "$(jq -s 'map(select(.meta.audnex == null and (.meta.warnings | length) > 0)) | length' <<<"$output")" -eq 4 ]
+	jq -se '.[3].meta.warnings | any(test("Audnex not asked"))' <<<"$output"
+	[ "$(jq -s 'map(select(.meta.mam_json != null)) | length' <<<"$output")" -eq 4 ]
+}
+
+@test "cache: a second run makes no request, also for 'not in this region' answers" {
+	{ rec B0TESTSER1; rec B0UKONLY01; } >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr mf-meta --regions us,uk <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	first=$(audnex /_control/counts | jq .total)
+	[ "$first" -eq 5 ]
+	[ -s "$CACHE/audnex/B0TESTSER1.us.json" ]
+	run --separate-stderr mf-meta --regions us,uk <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	[ "$(audnex /_control/counts | jq .total)" -eq "$first" ]
+	jq -se '.[0].meta.audnex.title == "The Drowned Lamp" and .[1].meta.audnex.region == "uk"' <<<"$output"
+}
+
+@test "cache: --refresh and an expired TTL ask again; a corrupt entry is ignored and replaced" {
+	run --separate-stderr mf-meta <<<"$(rec B0TESTSER1)"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 1 ]
+	run --separate-stderr mf-meta --refresh <<<"$(rec B0TESTSER1)"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 2 ]
+	run --separate-stderr mf-meta --ttl 0 <<<"$(rec B0TESTSER1)"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 3 ]
+	printf '{"version":1,"asin":"B0TESTSER1","region":"us","fetched_at":' >"$CACHE/audnex/B0TESTSER1.us.json"
+	run --separate-stderr mf-meta <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex.title == "The Drowned Lamp"' <<<"$output"
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 4 ]
+	jq -e '.found == true and .book.asin == "B0TESTSER1"' "$CACHE/audnex/B0TESTSER1.us.json"
+	[ -z "$(find "$CACHE" -name '.*tmp*')" ]
+}
+
+@test "cache: --dry-run writes no cache and no output files" {
+	run --separate-stderr mf-meta --dry-run <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex.title == "The Drowned Lamp" and .meta.mam_json == null' <<<"$output"
+	[ ! -e "$CACHE" ]
+	[ -z "$(ls -A "$OUT")" ]
+}
+
+@test "rate: requests are paced to --rate per second" {
+	for a in B0TESTSER1 B0MINIMAL1 1774247291; do rec "$a"; done >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr mf-meta --rate 5 <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	# 3 books + 3 chapter requests (B0MINIMAL1 has none: 404); every gap is at least 1/5 s.
+	audnex /_control/counts | jq -e '[.requests[].t] | . as $t | [range(1; length) | $t[.] - $t[. - 1]] |
+	    length == 5 and min >= 0.19'
+}
+
+@test "a book without chapters: 404 in Fastify's format is 'no chapters', not a failure" {
+	run --separate-stderr mf-meta <<<"$(rec B0MINIMAL1)"
+	assert_success
+	jq -e '.meta.audnex.title == "Das kleine Buch" and (.meta.audnex.chapters | length) == 0' <<<"$output"
+	jq -e '.meta.warnings | any(test("no chapters from Audnex.*has no chapters"))' <<<"$output"
+	[ "$(audnex_count /books/B0MINIMAL1/chapters)" -eq 1 ]
+}
