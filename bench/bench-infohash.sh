@@ -1,0 +1,68 @@
+#!/bin/sh
+# bench-infohash.sh: mf-infohash on a 100,000-file torrent (about 8 MB), measured in one
+# run against `openssl sha1` over the same file (target: at most 2x its time) and
+# `transmission-show` (target: at least 10x faster).  Whole-process wall time, averaged
+# over repeated runs.  Prints "target met" / "target MISSED"; exits 1 when one is missed.
+set -u
+: "${MF_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
+PATH="$MF_BIN:$PATH"
+for t in mf-infohash openssl transmission-show python3 awk; do
+	command -v "$t" >/dev/null 2>&1 || { echo "bench-infohash: $t is missing (run scripts/deps)"; exit 1; }
+done
+work=$(mktemp -d "${TMPDIR:-/tmp}/mf-bench-infohash.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT INT TERM
+rc=0
+t="$work/big.torrent"
+
+# A torrent of 100,000 files with audiobook-like names, written directly in bencode.
+python3 - "$t" <<'PY'
+import os, sys
+n = 100000
+files, total = [], 0
+for i in range(n):
+    size = 1000 + (i * 7919) % 50000
+    total += size
+    path = [b"Author %03d" % (i % 300), b"Book Title %05d" % (i // 40),
+            b"Chapter %05d - Title.mp3" % i]
+    files.append(b"d6:lengthi%de4:pathl%see" % (size, b"".join(b"%d:%s" % (len(c), c) for c in path)))
+plen = 1 << 19
+pieces = os.urandom(20 * ((total + plen - 1) // plen))
+info = (b"d5:filesl" + b"".join(files) + b"e4:name9:Big Bench12:piece lengthi%de6:pieces%d:" % (plen, len(pieces))
+        + pieces + b"7:privatei1e6:source3:MAMe")
+url = b"https://t.example/announce"
+open(sys.argv[1], "wb").write(b"d8:announce%d:%s10:created by7:mamfast4:info%se" % (len(url), url, info))
+PY
+
+now() { date +%s.%N; }
+# Mean seconds per run of "$@" over $1 runs.
+mean() {
+	n=$1; shift
+	s=$(now)
+	i=0
+	while [ $i -lt "$n" ]; do "$@" >/dev/null 2>&1; i=$((i + 1)); done
+	e=$(now)
+	awk -v s="$s" -v e="$e" -v n="$n" 'BEGIN { print (e - s) / n }'
+}
+verdict() {	# name ratio op target
+	if awk -v r="$2" -v t="$4" -v op="$3" 'BEGIN { exit !(op == "<=" ? r <= t : r >= t) }'; then
+		printf '%-40s %6.2fx (target %s %s)  target met\n' "$1" "$2" "$3" "$4"
+	else
+		printf '%-40s %6.2fx (target %s %s)  target MISSED\n' "$1" "$2" "$3" "$4"
+		rc=1
+	fi
+}
+
+ours=$(mf-infohash "$t" | cut -d' ' -f1)
+theirs=$(transmission-show "$t" | sed -n 's/^ *Hash: *//p')
+[ "$ours" = "$theirs" ] || { echo "bench-infohash: hashes differ: $ours vs $theirs"; exit 1; }
+cat "$t" >/dev/null
+mean 5 mf-infohash "$t" >/dev/null	# warm-up
+t_mf=$(mean 40 mf-infohash "$t")
+t_ossl=$(mean 40 openssl sha1 "$t")
+t_show=$(mean 5 transmission-show "$t")
+printf '100,000-file torrent, %s bytes: mf-infohash %.1f ms, openssl sha1 %.1f ms, transmission-show %.1f ms\n' \
+    "$(wc -c <"$t")" "$(awk -v x="$t_mf" 'BEGIN{print x*1000}')" \
+    "$(awk -v x="$t_ossl" 'BEGIN{print x*1000}')" "$(awk -v x="$t_show" 'BEGIN{print x*1000}')"
+verdict "time vs openssl sha1" "$(awk -v a="$t_mf" -v b="$t_ossl" 'BEGIN{print a/b}')" "<=" 2
+verdict "speed vs transmission-show" "$(awk -v a="$t_show" -v b="$t_mf" 'BEGIN{print a/b}')" ">=" 10
+exit $rc

@@ -1,0 +1,89 @@
+#!/bin/sh
+# bench-torrent.sh: mf-torrent hashing throughput, measured in one run against two
+# baselines on the same machine and the same cached content:
+#   - the SHA-1 limit: cores x `openssl speed -evp sha1 -bytes 16384` (one core), target >= 0.78x
+#   - `mktorrent -t <cores>` with the same piece size, target >= 1.3x its speed
+# on ~1 GiB of random content, once as 4 large files and once as 1000 files of 1 MiB.
+# Content lives in /dev/shm (or $TMPDIR) and is removed afterwards.  Best of 3 runs each.
+# Prints "target met" / "target MISSED" per ratio and exits 1 when one is missed.
+set -u
+: "${MF_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
+PATH="$MF_BIN:$PATH"
+for t in mf-torrent mf-infohash mktorrent openssl python3 awk; do
+	command -v "$t" >/dev/null 2>&1 || { echo "bench-torrent: $t is missing (run scripts/deps)"; exit 1; }
+done
+base=/dev/shm
+[ -w "$base" ] && [ "$(df -Pk "$base" | awk 'NR==2{print $4}')" -gt 2400000 ] || base=${TMPDIR:-/tmp}
+work=$(mktemp -d "$base/mf-bench-torrent.XXXXXX") || exit 1
+trap 'rm -rf "$work"' EXIT INT TERM
+cores=$(nproc)
+rc=0
+
+now() { date +%s.%N; }
+
+# Seconds for the best of 3 runs of "$@" (output discarded).
+best3() {
+	b=
+	for _ in 1 2 3; do
+		rm -f "$work/out.torrent"
+		s=$(now)
+		"$@" >/dev/null 2>&1 || { echo "bench-torrent: failed: $*" >&2; return 1; }
+		e=$(now)
+		b=$(awk -v s="$s" -v e="$e" -v b="$b" 'BEGIN { d = e - s; if (b == "" || d < b) b = d; print b }')
+	done
+	echo "$b"
+}
+
+verdict() {	# name ratio target
+	if awk -v r="$2" -v t="$3" 'BEGIN { exit !(r >= t) }'; then
+		printf '%-44s %6.2fx (target >= %s)  target met\n' "$1" "$2" "$3"
+	else
+		printf '%-44s %6.2fx (target >= %s)  target MISSED\n' "$1" "$2" "$3"
+		rc=1
+	fi
+}
+
+echo "bench-torrent: making content in $work ..."
+python3 - "$work" <<'PY'
+import os, sys
+w = sys.argv[1]
+os.makedirs(w + "/large"); os.makedirs(w + "/small")
+block = os.urandom(1 << 20)
+for i in range(4):
+    with open("%s/large/part%d.m4b" % (w, i), "wb") as f:
+        for j in range(256):
+            f.write(bytes([i ^ j]) + block[1:])
+for i in range(1000):
+    d = "%s/small/d%02d" % (w, i % 20)
+    os.makedirs(d, exist_ok=True)
+    with open("%s/f%04d.mp3" % (d, i), "wb") as f:
+        f.write(bytes([i & 255, i >> 8]) + block[2:])
+PY
+cat "$work"/large/* "$work"/small/*/* >/dev/null	# into the page cache
+
+rate=$(openssl speed -evp sha1 -bytes 16384 -seconds 1 2>/dev/null | awk '$1 == "sha1" { v = $NF; sub(/k$/, "", v); print v * 1000 }')
+[ -n "$rate" ] || { echo "bench-torrent: cannot read openssl speed output"; exit 1; }
+limit=$(awk -v r="$rate" -v c="$cores" 'BEGIN { print r * c }')
+printf 'machine: %s cores; openssl sha1 at 16 KiB: %.0f MB/s per core; limit %.0f MB/s\n' \
+    "$cores" "$(awk -v r="$rate" 'BEGIN{print r/1e6}')" "$(awk -v r="$limit" 'BEGIN{print r/1e6}')"
+
+for set in large small; do
+	dir="$work/$set"
+	bytes=$(du -sb "$dir" | awk '{print $1}')
+	mf-torrent --no-date -o "$work/probe.torrent" "$dir" >/dev/null || exit 1
+	plen=$(mf-infohash --json "$work/probe.torrent" | sed 's/.*"piece_length":\([0-9]*\).*/\1/')
+	exp=$(awk -v p="$plen" 'BEGIN { e = 0; while (p > 1) { p /= 2; e++ } print e }')
+	t_mf=$(best3 mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
+	t_mk=$(best3 mktorrent -t "$cores" -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
+	rss=$( { /usr/bin/time -f '%M' mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir" >/dev/null; } 2>&1 | tail -1)
+	thr=$(awk -v b="$bytes" -v t="$t_mf" 'BEGIN { print b / t }')
+	printf '%s: %d MiB in %s files, piece 2^%s: mf-torrent %.3f s (%.0f MB/s, peak RSS %s KiB), mktorrent -t %s %.3f s\n' \
+	    "$set" $((bytes >> 20)) "$(find "$dir" -type f | wc -l)" "$exp" "$t_mf" \
+	    "$(awk -v x="$thr" 'BEGIN{print x/1e6}')" "$rss" "$cores" "$t_mk"
+	verdict "$set: throughput / SHA-1 limit" "$(awk -v x="$thr" -v l="$limit" 'BEGIN{print x/l}')" 0.78
+	verdict "$set: speed vs mktorrent -t $cores" "$(awk -v a="$t_mk" -v b="$t_mf" 'BEGIN{print a/b}')" 1.3
+	if [ "$rss" -gt 65536 ]; then
+		echo "$set: peak RSS $rss KiB > 64 MiB  target MISSED"; rc=1
+	fi
+done
+exit $rc
