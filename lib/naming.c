@@ -813,6 +813,15 @@ mf_naming_build(const struct mf_naming *n, const struct mf_name_in *in,
 		size_t b = utf8_prefix(ident, k);
 		char cutname[MF_NAME_MAX];
 
+		/* Prefer a word boundary when one is near (up to 20 bytes back). */
+		if (ident[b] != ' ' && ident[b] != '\0') {
+			size_t w = b;
+
+			while (w > 0 && b - w < 20 && ident[w - 1] != ' ')
+				w--;
+			if (w > 0 && ident[w - 1] == ' ')
+				b = w - 1;
+		}
 		while (b > 0 && strip_char((unsigned char)ident[b - 1]))
 			b--;
 		if (b == 0 || b + 4 > sizeof(cutname))

@@ -1,0 +1,852 @@
+/* scan: find releases in a Libation library and describe each as a record (see scan.h). */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "audnex.h"	/* mf_asin_valid */
+#include "file.h"
+#include "id3.h"
+#include "json.h"
+#include "log.h"
+#include "mp4.h"
+#include "naming.h"
+#include "record.h"
+#include "scan.h"
+
+#define SIDECAR_MAX	(8u << 20)
+#define SIDECAR_SUFFIX	".metadata.json"
+
+static const char *
+ext_of(const char *name)
+{
+	const char *dot = strrchr(name, '.');
+
+	return dot != NULL && dot != name ? dot : "";
+}
+
+int
+mf_is_audio(const char *name)
+{
+	static const char *audio[] = { ".m4b", ".m4a", ".mp3", ".flac", ".ogg", ".opus" };
+	const char *e = ext_of(name);
+	size_t i;
+
+	for (i = 0; i < sizeof(audio) / sizeof(audio[0]); i++)
+		if (strcasecmp(e, audio[i]) == 0)
+			return 1;
+	return 0;
+}
+
+const char *
+mf_file_kind(const char *name)
+{
+	static const struct {
+		const char *ext, *kind;
+	} kinds[] = {
+		{ ".jpg", "cover" }, { ".jpeg", "cover" }, { ".png", "cover" },
+		{ ".webp", "cover" }, { ".pdf", "document" }, { ".epub", "document" },
+		{ ".cue", "cue" },
+	};
+	const char *e = ext_of(name);
+	size_t i;
+
+	if (mf_is_audio(name))
+		return "audio";
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+		if (strcasecmp(e, kinds[i].ext) == 0)
+			return kinds[i].kind;
+	return "other";
+}
+
+/* ---- names ---- */
+
+/* Upper-case a candidate of length n and keep it when it is a valid ASIN. */
+static int
+asin_candidate(const char *p, size_t n, char *out)
+{
+	size_t i;
+
+	if (n != 10)
+		return 0;
+	for (i = 0; i < 10; i++)
+		out[i] = (char)toupper((unsigned char)p[i]);
+	out[10] = '\0';
+	return mf_asin_valid(out);
+}
+
+int
+mf_asin_in_name(const char *name, char *out)
+{
+	const char *p, *q;
+
+	for (p = name; *p != '\0'; p++) {
+		if ((*p == '{' || *p == '[') && strncasecmp(p + 1, "ASIN.", 5) == 0) {
+			q = strpbrk(p + 6, "}]");
+			if (q != NULL && asin_candidate(p + 6, (size_t)(q - p - 6), out))
+				return 1;
+		} else if (*p == '[') {
+			/* Libation's default "[B08G9PRS1K]": ten upper-case letters or digits. */
+			q = strchr(p + 1, ']');
+			if (q != NULL && q - p - 1 == 10) {
+				size_t i;
+
+				for (i = 1; i <= 10; i++)
+					if (!isdigit((unsigned char)p[i]) &&
+					    !isupper((unsigned char)p[i]))
+						break;
+				if (i > 10 && asin_candidate(p + 1, 10, out))
+					return 1;
+			}
+		}
+	}
+	out[0] = '\0';
+	return 0;
+}
+
+static void
+rtrim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '-'))
+		s[--n] = '\0';
+}
+
+/*
+ * If s ends with "<sep><open>...<close>", cut it off and return the inside (malloc'd).
+ * sep is a space (the part is not at the start of the name).
+ */
+static char *
+cut_group(char *s, char open, char close)
+{
+	size_t n = strlen(s);
+	char *p, *in;
+
+	if (n < 3 || s[n - 1] != close)
+		return NULL;
+	for (p = s + n - 2; p > s && *p != open; p--)
+		if (*p == close)
+			return NULL;
+	if (p == s || *p != open || p[-1] != ' ')
+		return NULL;
+	if ((in = strndup(p + 1, (size_t)(s + n - 1 - (p + 1)))) == NULL)
+		return NULL;
+	p[-1] = '\0';
+	return in;
+}
+
+static int
+is_year(const char *s)
+{
+	return s != NULL && strlen(s) == 4 && isdigit((unsigned char)s[0]) &&
+	    isdigit((unsigned char)s[1]) && isdigit((unsigned char)s[2]) &&
+	    isdigit((unsigned char)s[3]);
+}
+
+void
+mf_folder_info_free(struct mf_folder_info *fi)
+{
+	free(fi->title);
+	free(fi->volume);
+	free(fi->year);
+	free(fi->author);
+	free(fi->asin);
+	free(fi->source);
+	memset(fi, 0, sizeof(*fi));
+}
+
+void
+mf_folder_parse(const char *name, struct mf_folder_info *fi)
+{
+	char *s = strdup(name), *g, *v, a[11];
+
+	memset(fi, 0, sizeof(*fi));
+	if (s == NULL)
+		return;
+	/* Right to left: [source], {ASIN.x} or [ASIN], (author), (year), vol_N. */
+	if ((g = cut_group(s, '[', ']')) != NULL) {
+		if (strncasecmp(g, "ASIN.", 5) == 0 || asin_candidate(g, strlen(g), a)) {
+			fi->asin = g;
+		} else
+			fi->source = g;
+	}
+	if (fi->asin == NULL) {
+		if ((g = cut_group(s, '{', '}')) == NULL)
+			g = cut_group(s, '[', ']');
+		if (g != NULL && strncasecmp(g, "ASIN.", 5) != 0) {
+			/* Not an ASIN group after all: put it back as part of the title. */
+			size_t l = strlen(s);
+
+			s[l] = ' ';
+			free(g);
+			g = NULL;
+		}
+		fi->asin = g;
+	}
+	if (fi->asin != NULL && strncasecmp(fi->asin, "ASIN.", 5) == 0)
+		memmove(fi->asin, fi->asin + 5, strlen(fi->asin + 5) + 1);
+	if ((g = cut_group(s, '(', ')')) != NULL || (g = cut_group(s, '[', ']')) != NULL) {
+		if (is_year(g))
+			fi->year = g;
+		else {
+			fi->author = g;
+			if ((g = cut_group(s, '(', ')')) != NULL ||
+			    (g = cut_group(s, '[', ']')) != NULL) {
+				if (is_year(g))
+					fi->year = g;
+				else {
+					s[strlen(s)] = ' ';
+					free(g);
+				}
+			}
+		}
+	}
+	if ((v = strstr(s, " vol_")) != NULL) {
+		char *last = v;
+		size_t i;
+
+		while ((v = strstr(last + 1, " vol_")) != NULL)
+			last = v;
+		for (i = 5; isdigit((unsigned char)last[i]) || last[i] == '.'; i++)
+			;
+		if (i > 5 && last[i] == '\0') {
+			fi->volume = strdup(last + 5);
+			*last = '\0';
+		}
+	}
+	rtrim(s);
+	if (*s != '\0')
+		fi->title = s;
+	else
+		free(s);
+}
+
+/* ---- what a release knows about itself ---- */
+
+struct meta {
+	char	 asin[11];
+	char	*title, *subtitle, *series, *position, *year;
+	cJSON	*authors, *narrators;	/* arrays of strings, or NULL */
+};
+
+static void
+meta_free(struct meta *m)
+{
+	free(m->title);
+	free(m->subtitle);
+	free(m->series);
+	free(m->position);
+	free(m->year);
+	cJSON_Delete(m->authors);
+	cJSON_Delete(m->narrators);
+}
+
+/* Set *dst to a copy of s when *dst is unset and s is a non-empty UTF-8 string. */
+static void
+fill(char **dst, const char *s)
+{
+	if (*dst != NULL || s == NULL)
+		return;
+	while (*s == ' ')
+		s++;
+	if (*s == '\0' || !mf_utf8_valid(s, strlen(s)))
+		return;
+	*dst = strdup(s);
+}
+
+static void
+fill_year(char **dst, const char *s)
+{
+	char y[5];
+
+	if (*dst != NULL || s == NULL || strlen(s) < 4)
+		return;
+	memcpy(y, s, 4);
+	y[4] = '\0';
+	if (is_year(y))
+		*dst = strdup(y);
+}
+
+/* Names from a string ("A; B"), or a list of strings or {name} objects. */
+static void
+fill_names(cJSON **dst, const cJSON *v)
+{
+	const cJSON *e;
+	cJSON *a;
+
+	if (*dst != NULL || v == NULL)
+		return;
+	a = cJSON_CreateArray();
+	if (cJSON_IsString(v)) {
+		char *s = strdup(v->valuestring), *tok, *save = NULL;
+
+		for (tok = s ? strtok_r(s, ";", &save) : NULL; tok != NULL;
+		    tok = strtok_r(NULL, ";", &save)) {
+			while (*tok == ' ')
+				tok++;
+			rtrim(tok);
+			if (*tok != '\0' && mf_utf8_valid(tok, strlen(tok)))
+				cJSON_AddItemToArray(a, cJSON_CreateString(tok));
+		}
+		free(s);
+	} else if (cJSON_IsArray(v)) {
+		cJSON_ArrayForEach(e, v) {
+			const char *n = cJSON_IsString(e) ? e->valuestring :
+			    mf_json_str(e, "name");
+
+			if (n != NULL && *n != '\0')
+				cJSON_AddItemToArray(a, cJSON_CreateString(n));
+		}
+	}
+	if (cJSON_GetArraySize(a) == 0) {
+		cJSON_Delete(a);
+		return;
+	}
+	*dst = a;
+}
+
+static const char *
+first_str(const cJSON *o, const char *const *keys)
+{
+	const char *s;
+
+	for (; *keys != NULL; keys++)
+		if ((s = mf_json_str(o, *keys)) != NULL && *s != '\0')
+			return s;
+	return NULL;
+}
+
+/* The Libation sidecar: Audible catalog JSON, snake_case, every key optional. */
+static int
+read_sidecar(const char *path, struct meta *m)
+{
+	static const char *asin_k[] = { "asin", "Asin", "id", NULL };
+	static const char *title_k[] = { "title", "Title", NULL };
+	static const char *date_k[] = { "release_date", "issue_date", "year", NULL };
+	const cJSON *o, *ser, *v;
+	cJSON *root;
+	char *buf, a[11];
+	const char *s;
+	size_t len;
+
+	if ((buf = mf_read_file(path, SIDECAR_MAX, &len)) == NULL)
+		return -1;
+	root = cJSON_ParseWithLength(buf, len);
+	free(buf);
+	if (!cJSON_IsObject(root)) {
+		cJSON_Delete(root);
+		return -1;
+	}
+	o = root;
+	/* The whole API response wraps the item in "product". */
+	if (cJSON_IsObject(v = cJSON_GetObjectItemCaseSensitive(root, "product")))
+		o = v;
+	if (m->asin[0] == '\0' && (s = first_str(o, asin_k)) != NULL &&
+	    asin_candidate(s, strlen(s), a))
+		memcpy(m->asin, a, 11);
+	fill(&m->title, first_str(o, title_k));
+	fill(&m->subtitle, mf_json_str(o, "subtitle"));
+	fill_names(&m->authors, cJSON_GetObjectItemCaseSensitive(o, "authors"));
+	fill_names(&m->authors, cJSON_GetObjectItemCaseSensitive(o, "Authors"));
+	fill_names(&m->authors, cJSON_GetObjectItemCaseSensitive(o, "author"));
+	fill_names(&m->narrators, cJSON_GetObjectItemCaseSensitive(o, "narrators"));
+	fill_names(&m->narrators, cJSON_GetObjectItemCaseSensitive(o, "Narrators"));
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "year")) != NULL && cJSON_IsNumber(v) &&
+	    m->year == NULL && v->valueint >= 1000 && v->valueint <= 9999) {
+		char y[8];
+
+		snprintf(y, sizeof(y), "%d", v->valueint);
+		m->year = strdup(y);
+	}
+	fill_year(&m->year, first_str(o, date_k));
+	ser = cJSON_GetObjectItemCaseSensitive(o, "series");
+	if (ser == NULL)
+		ser = cJSON_GetObjectItemCaseSensitive(o, "Series");
+	if (cJSON_IsArray(ser))
+		ser = cJSON_GetArrayItem(ser, 0);
+	if (cJSON_IsString(ser))
+		fill(&m->series, ser->valuestring);
+	else if (cJSON_IsObject(ser)) {
+		static const char *name_k[] = { "title", "name", NULL };
+		static const char *pos_k[] = { "sequence", "position", NULL };
+
+		fill(&m->series, first_str(ser, name_k));
+		if ((v = cJSON_GetObjectItemCaseSensitive(ser, "sequence")) != NULL &&
+		    cJSON_IsNumber(v) && m->position == NULL) {
+			char p[32];
+
+			snprintf(p, sizeof(p), "%g", v->valuedouble);
+			m->position = strdup(p);
+		}
+		fill(&m->position, first_str(ser, pos_k));
+	}
+	cJSON_Delete(root);
+	return 0;
+}
+
+/* "The Long Book, Part 1" -> "The Long Book": a part's tag names the part, not the book. */
+static void
+strip_part(char *t)
+{
+	char *p = t + strlen(t);
+
+	while (p > t && isdigit((unsigned char)p[-1]))
+		p--;
+	if (p == t + strlen(t) || p - t < 6 || strncasecmp(p - 5, "Part ", 5) != 0)
+		return;
+	p -= 5;
+	while (p > t && (p[-1] == ' ' || p[-1] == ',' || p[-1] == '-' || p[-1] == ':'))
+		p--;
+	if (p > t)
+		*p = '\0';
+}
+
+/* Tags of the main audio file, collected in one pass. */
+struct tags {
+	char	*title, *album, *subtitle, *artist, *nrt, *composer, *year, *series, *part;
+	char	 asin[11];
+};
+
+static void
+tags_free(struct tags *t)
+{
+	free(t->title);
+	free(t->album);
+	free(t->subtitle);
+	free(t->artist);
+	free(t->nrt);
+	free(t->composer);
+	free(t->year);
+	free(t->series);
+	free(t->part);
+}
+
+static void
+tag_set(struct tags *t, const char *key, const char *v)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+	} map[] = {
+		{ "\251nam", offsetof(struct tags, title) },
+		{ "TIT2", offsetof(struct tags, title) },
+		{ "\251alb", offsetof(struct tags, album) },
+		{ "TALB", offsetof(struct tags, album) },
+		{ "----:com.pilabor.tone:SUBTITLE", offsetof(struct tags, subtitle) },
+		{ "TXXX:SUBTITLE", offsetof(struct tags, subtitle) },
+		{ "\251ART", offsetof(struct tags, artist) },
+		{ "aART", offsetof(struct tags, artist) },
+		{ "TPE1", offsetof(struct tags, artist) },
+		{ "\251nrt", offsetof(struct tags, nrt) },
+		{ "\251wrt", offsetof(struct tags, composer) },
+		{ "TCOM", offsetof(struct tags, composer) },
+		{ "\251day", offsetof(struct tags, year) },
+		{ "TYER", offsetof(struct tags, year) },
+		{ "TDRC", offsetof(struct tags, year) },
+		{ "----:com.pilabor.tone:SERIES", offsetof(struct tags, series) },
+		{ "TXXX:SERIES", offsetof(struct tags, series) },
+		{ "----:com.pilabor.tone:PART", offsetof(struct tags, part) },
+		{ "TXXX:PART", offsetof(struct tags, part) },
+	};
+	size_t i;
+	char a[11];
+
+	if (strcmp(key, "----:com.pilabor.tone:AUDIBLE_ASIN") == 0 ||
+	    strcmp(key, "CDEK") == 0 || strcmp(key, "asin") == 0 ||
+	    strcmp(key, "TXXX:AUDIBLE_ASIN") == 0) {
+		while (*v == ' ')
+			v++;
+		if (t->asin[0] == '\0' && asin_candidate(v, strcspn(v, " "), a))
+			memcpy(t->asin, a, 11);
+		return;
+	}
+	for (i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(key, map[i].key) == 0) {
+			fill((char **)((char *)t + map[i].off), v);
+			return;
+		}
+}
+
+static int
+mp4_tag_cb(const struct mf_mp4_tag *tag, void *ctx)
+{
+	if (tag->value != NULL)
+		tag_set(ctx, tag->key, tag->value);
+	return 0;
+}
+
+static int
+id3_tag_cb(const struct mf_id3_frame *f, void *ctx)
+{
+	tag_set(ctx, f->id, f->value);
+	return 0;
+}
+
+static void
+read_tags(int dfd, const char *name, struct tags *t)
+{
+	const char *e = ext_of(name);
+	struct mf_mp4 m;
+	int fd;
+
+	if (strcasecmp(e, ".m4b") != 0 && strcasecmp(e, ".m4a") != 0 &&
+	    strcasecmp(e, ".mp3") != 0)
+		return;
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return;
+	if (mf_mp4_open(&m, fd, 0) == 0) {
+		if (strcasecmp(e, ".mp3") == 0)
+			(void)mf_id3_tags(&m, id3_tag_cb, t);
+		else
+			(void)mf_mp4_tags(&m, mp4_tag_cb, t);
+	}
+	close(fd);
+}
+
+/* ---- the walk ---- */
+
+struct ent {
+	char		*name;
+	unsigned char	 type;	/* DT_REG, DT_DIR, DT_LNK or DT_UNKNOWN (other) */
+	off_t		 size;
+};
+
+struct walk {
+	const struct mf_scan_opts	*o;
+	struct mf_scan_stats		*st;
+	const char			*root;
+	int				 werr;
+};
+
+static int
+ent_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ent *)a)->name, ((const struct ent *)b)->name);
+}
+
+static void
+ents_free(struct ent *e, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(e[i].name);
+	free(e);
+}
+
+/* All entries of dfd but . and .., types resolved without following links, sorted. */
+static int
+read_dir(int dfd, struct ent **out, size_t *np)
+{
+	struct ent *e = NULL, *ne;
+	struct dirent *d;
+	struct stat sb;
+	size_t n = 0, cap = 0;
+	int fd = dup(dfd);
+	DIR *dir;
+
+	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		unsigned char t = d->d_type;
+
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (t == DT_UNKNOWN) {
+			if (fstatat(dfd, d->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+				continue;
+			t = S_ISREG(sb.st_mode) ? DT_REG : S_ISDIR(sb.st_mode) ? DT_DIR :
+			    S_ISLNK(sb.st_mode) ? DT_LNK : DT_UNKNOWN;
+		} else if (t != DT_REG && t != DT_DIR && t != DT_LNK)
+			t = DT_UNKNOWN;
+		if (n == cap) {
+			cap = cap ? 2 * cap : 32;
+			if ((ne = realloc(e, cap * sizeof(*e))) == NULL)
+				goto fail;
+			e = ne;
+		}
+		if ((e[n].name = strdup(d->d_name)) == NULL)
+			goto fail;
+		e[n].type = t;
+		e[n].size = -1;
+		n++;
+	}
+	closedir(dir);
+	if (n > 1)
+		qsort(e, n, sizeof(*e), ent_cmp);
+	*out = e;
+	*np = n;
+	return 0;
+fail:
+	closedir(dir);
+	ents_free(e, n);
+	errno = ENOMEM;
+	return -1;
+}
+
+static int
+skip_dir(const char *name)
+{
+	return name[0] == '.' || strcmp(name, "@eaDir") == 0 ||
+	    strcmp(name, "InProgress") == 0 || strcmp(name, "#recycle") == 0 ||
+	    strcmp(name, "lost+found") == 0;
+}
+
+/* A string for JSON: the bytes when valid UTF-8, else the \xNN display form. */
+static cJSON *
+json_name(const char *s, int *bad)
+{
+	cJSON *j;
+	char *d;
+
+	if (mf_utf8_valid(s, strlen(s)))
+		return cJSON_CreateString(s);
+	*bad = 1;
+	d = mf_utf8_display(s, strlen(s));
+	j = cJSON_CreateString(d != NULL ? d : "?");
+	free(d);
+	return j;
+}
+
+/* The parent folder as the series, for "Author/Series/Book vol_N ..." layouts. */
+static int
+parent_is_series(const char *parent, const char *folder, const char *author)
+{
+	static const char *rootish[] = { "audiobooks", "audiobook", "books", "library",
+	    "libation", "media", "audio", "series", "standalone", "fiction", "nonfiction",
+	    "non-fiction", "light novels", "downloads", "import", "incoming" };
+	char paren[512];
+	size_t i;
+
+	if (parent == NULL || mf_utf8_chars(parent) < 2 || strstr(parent, "ASIN.") != NULL ||
+	    strstr(parent, "vol_") != NULL || !mf_utf8_valid(parent, strlen(parent)))
+		return 0;
+	for (i = 0; i < sizeof(rootish) / sizeof(rootish[0]); i++)
+		if (strcasecmp(parent, rootish[i]) == 0)
+			return 0;
+	if (author != NULL && strcasecmp(parent, author) == 0)
+		return 0;
+	snprintf(paren, sizeof(paren), "(%s)", parent);
+	return strstr(folder, paren) == NULL;
+}
+
+static void
+put_opt(cJSON *rec, const char *key, const char *s)
+{
+	mf_json_put_str(rec, key, s);	/* NULL becomes null */
+}
+
+static void
+release(struct walk *w, int dfd, const char *path, const char *parent, struct ent *e,
+    size_t n)
+{
+	struct meta m;
+	struct tags t;
+	struct mf_folder_info fi;
+	struct stat sb;
+	const char *folder = strrchr(path, '/') + 1, *first_audio = NULL, *author0;
+	char *sidecar = NULL, a[11];
+	cJSON *rec, *files, *f;
+	int bad = 0, have_tags = 0;
+	size_t i, naudio = 0;
+
+	memset(&m, 0, sizeof(m));
+	memset(&t, 0, sizeof(t));
+	memset(&fi, 0, sizeof(fi));
+	rec = cJSON_CreateObject();
+	files = cJSON_CreateArray();
+	for (i = 0; i < n; i++) {
+		if (e[i].type == DT_LNK) {
+			if (mf_is_audio(e[i].name))
+				mf_warnx("%s/%s: a symbolic link: not followed, not staged", path,
+				    e[i].name);
+			continue;
+		}
+		if (e[i].type != DT_REG || e[i].name[0] == '.' || mf_is_atomic_tmp(e[i].name))
+			continue;
+		if (fstatat(dfd, e[i].name, &sb, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
+			continue;
+		f = cJSON_CreateObject();
+		cJSON_AddItemToObject(f, "path", json_name(e[i].name, &bad));
+		mf_json_put_num(f, "size", (double)sb.st_size);
+		mf_json_put_str(f, "kind", mf_file_kind(e[i].name));
+		cJSON_AddItemToArray(files, f);
+		if (mf_is_audio(e[i].name) && naudio++ == 0)
+			first_audio = e[i].name;
+		if (sidecar == NULL && strlen(e[i].name) > strlen(SIDECAR_SUFFIX) &&
+		    strcmp(e[i].name + strlen(e[i].name) - strlen(SIDECAR_SUFFIX),
+		    SIDECAR_SUFFIX) == 0 && (sidecar = malloc(strlen(path) +
+		    strlen(e[i].name) + 2)) != NULL) {
+			sprintf(sidecar, "%s/%s", path, e[i].name);
+			if (read_sidecar(sidecar, &m) == -1) {
+				mf_warnx("%s: not a readable JSON object: ignored", sidecar);
+				free(sidecar);
+				sidecar = NULL;
+			}
+		}
+	}
+	/* ASIN: sidecar, then the folder and file names, then the tags. */
+	if (m.asin[0] == '\0' && mf_asin_in_name(folder, a))
+		memcpy(m.asin, a, 11);
+	for (i = 0; i < n && m.asin[0] == '\0'; i++)
+		if (e[i].type == DT_REG && mf_is_audio(e[i].name) && mf_asin_in_name(e[i].name, a))
+			memcpy(m.asin, a, 11);
+	if (first_audio != NULL && (sidecar == NULL || m.asin[0] == '\0' || m.title == NULL ||
+	    m.authors == NULL)) {
+		read_tags(dfd, first_audio, &t);
+		have_tags = 1;
+	}
+	if (have_tags) {
+		if (m.asin[0] == '\0' && t.asin[0] != '\0')
+			memcpy(m.asin, t.asin, 11);
+		if (m.title == NULL) {
+			fill(&m.title, t.album != NULL ? t.album : t.title);
+			if (m.title != NULL && naudio > 1)
+				strip_part(m.title);
+		}
+		fill(&m.subtitle, t.subtitle);
+		if (t.artist != NULL) {
+			cJSON *s = cJSON_CreateString(t.artist);
+
+			fill_names(&m.authors, s);
+			cJSON_Delete(s);
+		}
+		if (t.nrt != NULL || t.composer != NULL) {
+			cJSON *s = cJSON_CreateString(t.nrt != NULL ? t.nrt : t.composer);
+
+			fill_names(&m.narrators, s);
+			cJSON_Delete(s);
+		}
+		fill_year(&m.year, t.year);
+		fill(&m.series, t.series);
+		if (m.series != NULL)
+			fill(&m.position, t.part);
+	}
+	/* Last, the folder name's pattern. */
+	mf_folder_parse(folder, &fi);
+	fill(&m.title, fi.title);
+	fill_year(&m.year, fi.year);
+	if (fi.author != NULL && m.authors == NULL) {
+		cJSON *s = cJSON_CreateString(fi.author);
+
+		fill_names(&m.authors, s);
+		cJSON_Delete(s);
+	}
+	fill(&m.position, fi.volume);
+	author0 = m.authors != NULL ? cJSON_GetArrayItem(m.authors, 0)->valuestring : NULL;
+	if (m.series == NULL && m.position != NULL && parent_is_series(parent, folder, author0))
+		fill(&m.series, parent);
+	fill(&m.title, folder);
+
+	if (m.asin[0] != '\0') {
+		mf_json_put_str(rec, "id", m.asin);
+		mf_json_put_str(rec, "asin", m.asin);
+	} else {
+		cJSON_AddItemToObject(rec, "id", json_name(path, &bad));
+		mf_json_put_str(rec, "asin", NULL);
+	}
+	cJSON_AddItemToObject(rec, "source_dir", json_name(path, &bad));
+	put_opt(rec, "title", m.title);
+	put_opt(rec, "subtitle", m.subtitle);
+	cJSON_AddItemToObject(rec, "authors", m.authors ? m.authors : cJSON_CreateArray());
+	cJSON_AddItemToObject(rec, "narrators", m.narrators ? m.narrators : cJSON_CreateArray());
+	m.authors = m.narrators = NULL;
+	put_opt(rec, "series", m.series);
+	put_opt(rec, "series_position", m.position);
+	put_opt(rec, "year", m.year);
+	cJSON_AddItemToObject(rec, "files", files);
+	if (sidecar != NULL)
+		cJSON_AddItemToObject(rec, "sidecar", json_name(sidecar, &bad));
+	else
+		mf_json_put_str(rec, "sidecar", NULL);
+	if (bad)
+		mf_rec_error(rec, "scan", 0, "%s: a file or folder name is not valid UTF-8 "
+		    "(shown with \\xNN): rename it", mf_json_str(rec, "source_dir"));
+	else if (m.asin[0] == '\0')
+		mf_rec_error(rec, "scan", 0, "%s: no ASIN in a sidecar, the names or the tags: "
+		    "add one to the folder name as [B0XXXXXXXX]", path);
+	if (mf_rec_has_error(rec)) {
+		mf_warnx("%s", mf_json_str(rec, "error.message"));
+		w->st->failed++;
+	}
+	w->st->releases++;
+	if (mf_rec_write(w->o->out, rec) == -1)
+		w->werr = 1;
+	cJSON_Delete(rec);
+	free(sidecar);
+	meta_free(&m);
+	tags_free(&t);
+	mf_folder_info_free(&fi);
+}
+
+static void
+walk(struct walk *w, int dfd, const char *path, const char *parent, int depth)
+{
+	struct ent *e;
+	size_t n, i;
+	char *sub;
+	int fd;
+
+	if (read_dir(dfd, &e, &n) == -1) {
+		mf_warn("%s: cannot read the folder", path);
+		return;
+	}
+	if (depth > 0)
+		for (i = 0; i < n; i++)
+			if (e[i].type == DT_REG && mf_is_audio(e[i].name) && e[i].name[0] != '.') {
+				release(w, dfd, path, parent, e, n);
+				ents_free(e, n);
+				return;
+			}
+	for (i = 0; i < n && depth < w->o->depth && !w->werr; i++) {
+		if (e[i].type == DT_LNK) {
+			w->st->skipped++;
+			continue;
+		}
+		if (e[i].type != DT_DIR)
+			continue;
+		if (skip_dir(e[i].name)) {
+			w->st->skipped++;
+			continue;
+		}
+		fd = openat(dfd, e[i].name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd == -1) {
+			mf_warn("%s/%s: cannot open the folder", path, e[i].name);
+			continue;
+		}
+		if ((sub = malloc(strlen(path) + strlen(e[i].name) + 2)) != NULL) {
+			sprintf(sub, "%s/%s", path, e[i].name);
+			walk(w, fd, sub, depth > 0 ? strrchr(path, '/') + 1 : NULL, depth + 1);
+			free(sub);
+		}
+		close(fd);
+	}
+	ents_free(e, n);
+}
+
+int
+mf_scan_library(const char *root, const struct mf_scan_opts *o, struct mf_scan_stats *st)
+{
+	struct walk w = { o, st, root, 0 };
+	int fd;
+
+	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		mf_warn("%s: cannot open the library", root);
+		return EX_NOINPUT;
+	}
+	walk(&w, fd, root, NULL, 0);
+	close(fd);
+	return w.werr ? EX_IOERR : 0;
+}

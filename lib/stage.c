@@ -1,0 +1,470 @@
+/* stage: hardlink (or copy) a release's files under its MAM name (see stage.h). */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "audnex.h"	/* mf_asin_valid */
+#include "file.h"
+#include "json.h"
+#include "log.h"
+#include "naming.h"
+#include "scan.h"
+#include "stage.h"
+
+enum how { HOW_LINK, HOW_COPY, HOW_EXISTS };
+static const char *how_name[] = { "link", "copy", "exists" };
+
+struct item {
+	char		 src[PATH_MAX];
+	char		 dst[PATH_MAX];
+	char		 ext[32];
+	struct stat	 st;
+	enum how	 how;
+	int		 replace;	/* --force over other content */
+	int		 made;		/* created by this run (removed on failure) */
+};
+
+int
+mf_ext_listed(const char *list, const char *name)
+{
+	const char *dot = strrchr(name, '.'), *p = list;
+	size_t el;
+
+	if (dot == NULL || dot == name || list == NULL)
+		return 0;
+	dot++;
+	el = strlen(dot);
+	while (*p != '\0') {
+		size_t n;
+
+		while (*p == ' ' || *p == ',' || *p == '\t')
+			p++;
+		if (*p == '.')
+			p++;
+		n = strcspn(p, " ,\t");
+		if (n == el && n > 0 && strncasecmp(p, dot, n) == 0)
+			return 1;
+		p += n;
+	}
+	return 0;
+}
+
+/* Same size and bytes (a copy made by an earlier run). */
+static int
+same_content(const char *a, const char *b, off_t size)
+{
+	char x[65536], y[65536];
+	int fa, fb, same = 0;
+	ssize_t n, m;
+
+	if ((fa = open(a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return 0;
+	if ((fb = open(b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+		close(fa);
+		return 0;
+	}
+	for (;;) {
+		n = read(fa, x, sizeof(x));
+		if (n <= 0) {
+			same = n == 0 && read(fb, y, 1) == 0;
+			break;
+		}
+		m = 0;
+		while (m < n) {
+			ssize_t k = read(fb, y + m, (size_t)(n - m));
+
+			if (k <= 0)
+				break;
+			m += k;
+		}
+		if (m != n || memcmp(x, y, (size_t)n) != 0)
+			break;
+	}
+	close(fa);
+	close(fb);
+	(void)size;
+	return same;
+}
+
+/*
+ * Copy src to dst through a temporary file in dst's folder, keeping mode and times, then
+ * rename it over dst.  The temporary name is made from a short stand-in so that it stays
+ * within NAME_MAX even for a 255-byte dst name.
+ */
+static int
+copy_file(const struct item *it)
+{
+	char tmp[PATH_MAX], stand[PATH_MAX], buf[1 << 16];
+	const char *slash = strrchr(it->dst, '/');
+	struct timespec ts[2];
+	int in, out;
+	ssize_t n;
+
+	snprintf(stand, sizeof(stand), "%.*s/mf-stage", (int)(slash - it->dst), it->dst);
+	if ((in = open(it->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return -1;
+	if ((out = mf_atomic_open(stand, it->st.st_mode & 07777, tmp, sizeof(tmp))) == -1) {
+		close(in);
+		return -1;
+	}
+	for (;;) {
+		n = read(in, buf, sizeof(buf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (mf_write_all(out, buf, (size_t)n) == -1) {
+			n = -1;
+			break;
+		}
+	}
+	ts[0] = it->st.st_atim;
+	ts[1] = it->st.st_mtim;
+	if (n == -1 || fchmod(out, it->st.st_mode & 07777) == -1 || futimens(out, ts) == -1) {
+		mf_atomic_abort(out, tmp);
+		close(in);
+		return -1;
+	}
+	close(in);
+	return mf_atomic_commit(out, tmp, it->dst);
+}
+
+/* link(2) over an existing dst (--force): a temporary link renamed into place. */
+static int
+link_replace(const struct item *it)
+{
+	char tmp[PATH_MAX];
+	const char *slash = strrchr(it->dst, '/');
+
+	snprintf(tmp, sizeof(tmp), "%.*s/.mf-stage.tmp.%ld", (int)(slash - it->dst), it->dst,
+	    (long)getpid());
+	unlink(tmp);
+	if (link(it->src, tmp) == -1)
+		return -1;
+	if (rename(tmp, it->dst) == -1) {
+		int e = errno;
+
+		unlink(tmp);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+retryable(int e)
+{
+	return e == ENOSPC || e == EDQUOT || e == EIO || e == EAGAIN || e == EBUSY ||
+	    e == EMFILE || e == ENFILE || e == ENOMEM;
+}
+
+/* The device of path, or of its nearest existing ancestor (for a seed root to come). */
+static int
+dev_of(const char *path, dev_t *dev)
+{
+	char p[PATH_MAX], *slash;
+	struct stat st;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (stat(p, &st) == -1) {
+		if ((slash = strrchr(p, '/')) == NULL || slash == p)
+			return stat("/", &st) == 0 ? (*dev = st.st_dev, 0) : -1;
+		*slash = '\0';
+	}
+	*dev = st.st_dev;
+	return 0;
+}
+
+static int
+cmp_path(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Count the component bytes of a relative path: each must be 1..255. */
+static int
+components_ok(const char *rel)
+{
+	while (*rel != '\0') {
+		size_t n = strcspn(rel, "/");
+
+		if (n == 0 || n > 255)
+			return 0;
+		rel += n;
+		if (*rel == '/')
+			rel++;
+	}
+	return 1;
+}
+
+/* Set `error` (stage "stage") and give the failed result. */
+#define FAIL(retry, ...) (mf_rec_error(rec, "stage", (retry), __VA_ARGS__), MF_REC_FAIL)
+
+enum mf_rec_result
+mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
+{
+	const char *asin, *src_dir, *staged_at, *sdir, *author = NULL, *p;
+	const cJSON *files, *f, *authors;
+	struct mf_name_in in;
+	struct mf_name_out nm;
+	struct item *items = NULL;
+	const char **paths = NULL;
+	char err[256], dstdir[PATH_MAX], suffix[64];
+	size_t n = 0, nf, i, j, maxc = 0, maxb = 0;
+	struct stat st;
+	dev_t seed_dev = 0;
+	int made_dir = 0, e, r;
+	enum mf_rec_result res = MF_REC_FAIL;
+	cJSON *staging, *sf, *dropped;
+
+	/* Resume: a release staged before (and still there) is passed on as it is. */
+	staged_at = mf_json_str(rec, "checkpoints.staged_at");
+	sdir = mf_json_str(rec, "staging.dir");
+	if (!o->force && staged_at != NULL && sdir != NULL && stat(sdir, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		return MF_REC_SKIP;
+
+	asin = mf_json_str(rec, "asin");
+	if (!mf_asin_valid(asin))
+		return FAIL(0, "no valid ASIN: cannot name the release");
+	src_dir = mf_json_str(rec, "source_dir");
+	if (src_dir == NULL || src_dir[0] != '/')
+		return FAIL(0, "source_dir is missing or not absolute");
+	if (!mf_utf8_valid(src_dir, strlen(src_dir)) || strstr(src_dir, "\\x") != NULL)
+		return FAIL(0, "%s: the folder name is not valid UTF-8: rename it",
+		    src_dir);
+	if ((r = mf_path_inside(src_dir, o->library)) != 1)
+		return FAIL(0, r == 0 ? "%s lies outside MF_LIBRARY: not staged" :
+		    "%s: cannot resolve it (missing?)", src_dir);
+	if (lstat(src_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+		return FAIL(0, "%s is not a folder (moved or a symbolic link?)", src_dir);
+
+	files = cJSON_GetObjectItemCaseSensitive(rec, "files");
+	nf = (size_t)cJSON_GetArraySize(files);
+	if (!cJSON_IsArray(files) || nf == 0)
+		return FAIL(0, "no files[] to stage");
+	if ((items = calloc(nf, sizeof(*items))) == NULL ||
+	    (paths = calloc(nf, sizeof(*paths))) == NULL) {
+		free(items);
+		return FAIL(1, "out of memory");
+	}
+	cJSON_ArrayForEach(f, files) {
+		p = mf_json_str(f, "path");
+		if (p == NULL)
+			continue;
+		if (!mf_ext_listed(o->extensions, p))
+			continue;	/* not a kind of file MAM gets */
+		if (!mf_relpath_safe(p) || !components_ok(p)) {
+			res = FAIL(0, "files[] path \"%s\" leaves the release folder or "
+			    "is not a plain name", p);
+			goto out;
+		}
+		if (!mf_utf8_valid(p, strlen(p)) || strstr(p, "\\x") != NULL) {
+			res = FAIL(0, "\"%s\": the file name is not valid UTF-8: rename it",
+			    p);
+			goto out;
+		}
+		paths[n++] = p;
+	}
+	qsort(paths, n, sizeof(*paths), cmp_path);
+	for (i = 0; i < n; i++)
+		if (mf_is_audio(paths[i]))
+			break;
+	if (i == n) {
+		res = FAIL(0, "no audio file among the files MF_EXTENSIONS allows");
+		goto out;
+	}
+	/* Sources: regular files inside the library, nothing else. */
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+		const char *dot = strrchr(paths[i], '.');
+
+		if ((size_t)snprintf(it->src, sizeof(it->src), "%s/%s", src_dir, paths[i]) >=
+		    sizeof(it->src)) {
+			res = FAIL(0, "%s: path too long", paths[i]);
+			goto out;
+		}
+		if (lstat(it->src, &it->st) == -1) {
+			res = FAIL(0, "%s: missing (moved since the scan?): scan again",
+			    it->src);
+			goto out;
+		}
+		if (!S_ISREG(it->st.st_mode) || mf_path_inside(it->src, o->library) != 1) {
+			res = FAIL(0, "%s is not a regular file inside MF_LIBRARY", it->src);
+			goto out;
+		}
+		snprintf(it->ext, sizeof(it->ext), "%s", strlen(dot) < sizeof(it->ext) ? dot :
+		    ".x");
+		for (j = 0; it->ext[j] != '\0'; j++)
+			it->ext[j] = (char)tolower((unsigned char)it->ext[j]);
+	}
+	/* Several files of one extension become " - Part 01", " - Part 02"... in order. */
+	for (i = 0; i < n; i++) {
+		size_t count = 0, idx = 0, width = 2;
+
+		for (j = 0; j < n; j++)
+			if (strcmp(items[j].ext, items[i].ext) == 0) {
+				count++;
+				if (j < i)
+					idx++;
+			}
+		while (count >= (width == 2 ? 100u : 1000u) && width < 6)
+			width++;
+		if (count > 1)
+			snprintf(suffix, sizeof(suffix), " - Part %0*zu%s", (int)width, idx + 1,
+			    items[i].ext);
+		else
+			snprintf(suffix, sizeof(suffix), "%s", items[i].ext);
+		/* dst holds only the suffix until the name is known. */
+		snprintf(items[i].dst, sizeof(items[i].dst), "%s", suffix);
+		if (mf_utf8_chars(suffix) > maxc)
+			maxc = mf_utf8_chars(suffix);
+		if (strlen(suffix) > maxb)
+			maxb = strlen(suffix);
+	}
+
+	authors = cJSON_GetObjectItemCaseSensitive(rec, "authors");
+	if (cJSON_IsArray(authors) && cJSON_IsString(cJSON_GetArrayItem(authors, 0)))
+		author = cJSON_GetArrayItem(authors, 0)->valuestring;
+	in = (struct mf_name_in){ mf_json_str(rec, "title"), mf_json_str(rec, "series"),
+	    mf_json_str(rec, "series_position"), mf_json_str(rec, "year"), author, asin,
+	    o->tag, maxc, maxb, o->max_path };
+	if (mf_naming_build(o->naming, &in, &nm, err, sizeof(err)) == -1) {
+		res = FAIL(0, "cannot name the release: %s", err);
+		goto out;
+	}
+	if ((size_t)snprintf(dstdir, sizeof(dstdir), "%s/%s", o->seed_root, nm.folder) >=
+	    sizeof(dstdir)) {
+		res = FAIL(0, "%s: path too long", nm.folder);
+		goto out;
+	}
+	/* A seed root still to be made holds no symbolic link to follow out of it. */
+	if (lstat(o->seed_root, &st) == 0 && (r = mf_path_inside(dstdir, o->seed_root)) != 1) {
+		res = FAIL(0, r == 0 ? "%s leads outside MF_SEED_ROOT (a symbolic "
+		    "link?): not staged" : "%s: cannot resolve MF_SEED_ROOT", dstdir);
+		goto out;
+	}
+	if (lstat(dstdir, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		res = FAIL(0, "%s exists and is not a folder: remove it", dstdir);
+		goto out;
+	}
+	if (dev_of(o->seed_root, &seed_dev) == -1) {
+		res = FAIL(0, "%s: cannot reach MF_SEED_ROOT", o->seed_root);
+		goto out;
+	}
+	/* Plan every file before touching anything: a conflict changes nothing. */
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+
+		snprintf(suffix, sizeof(suffix), "%s", it->dst);
+		if ((size_t)snprintf(it->dst, sizeof(it->dst), "%s/%s%s", dstdir, nm.base,
+		    suffix) >= sizeof(it->dst)) {
+			res = FAIL(0, "%s: path too long", dstdir);
+			goto out;
+		}
+		it->how = o->copy || it->st.st_dev != seed_dev ? HOW_COPY : HOW_LINK;
+		for (j = 0; j < i; j++)
+			if (strcmp(items[j].dst, it->dst) == 0) {
+				res = FAIL(0, "two files map to %s", it->dst);
+				goto out;
+			}
+		if (lstat(it->dst, &st) == -1)
+			continue;
+		if (st.st_dev == it->st.st_dev && st.st_ino == it->st.st_ino)
+			it->how = HOW_EXISTS;
+		else if (S_ISREG(st.st_mode) && st.st_size == it->st.st_size &&
+		    same_content(it->src, it->dst, st.st_size))
+			it->how = HOW_EXISTS;
+		else if (o->force && !S_ISDIR(st.st_mode))
+			it->replace = 1;
+		else {
+			res = FAIL(0, "%s already exists with other content: nothing "
+			    "changed (remove it, or use --force to replace it)", it->dst);
+			goto out;
+		}
+	}
+	if (!o->dry_run) {
+		if (lstat(o->seed_root, &st) == -1 && mf_mkdir_p(o->seed_root, 0755) == -1) {
+			e = errno;
+			res = FAIL(retryable(e), "cannot create MF_SEED_ROOT %s", o->seed_root);
+			goto out;
+		}
+		if (mkdir(dstdir, 0755) == 0)
+			made_dir = 1;
+		else if (errno != EEXIST) {
+			e = errno;
+			mf_rec_error(rec, "stage", retryable(e), "cannot create %s: %s", dstdir,
+			    strerror(e));
+			goto out;
+		}
+		for (i = 0; i < n; i++) {
+			struct item *it = &items[i];
+
+			if (it->how == HOW_EXISTS)
+				continue;
+			if (it->how == HOW_LINK) {
+				r = it->replace ? link_replace(it) : link(it->src, it->dst);
+				if (r == -1 && (errno == EXDEV || errno == EPERM ||
+				    errno == EMLINK)) {
+					it->how = HOW_COPY;	/* another filesystem, or no links */
+				}
+			}
+			if (it->how == HOW_COPY)
+				r = copy_file(it);
+			if (r == -1) {
+				e = errno;
+				mf_rec_error(rec, "stage", retryable(e), "cannot %s %s to %s: %s",
+				    how_name[it->how], it->src, it->dst, strerror(e));
+				goto undo;
+			}
+			it->made = !it->replace;
+		}
+		if (mf_fsync_dir(dstdir) == -1 || (made_dir && mf_fsync_dir(o->seed_root) == -1)) {
+			e = errno;
+			mf_rec_error(rec, "stage", 1, "cannot sync %s: %s", dstdir,
+			    strerror(e));
+			goto undo;
+		}
+	}
+
+	staging = cJSON_CreateObject();
+	mf_json_put_str(staging, "dir", dstdir);
+	mf_json_put_str(staging, "name", nm.folder);
+	sf = cJSON_AddArrayToObject(staging, "files");
+	for (i = 0; i < n; i++) {
+		cJSON *x = cJSON_CreateObject();
+
+		mf_json_put_str(x, "src", items[i].src);
+		mf_json_put_str(x, "dst", items[i].dst);
+		mf_json_put_str(x, "how", how_name[items[i].how]);
+		cJSON_AddItemToArray(sf, x);
+	}
+	mf_json_put_bool(staging, "truncated", nm.truncated);
+	dropped = cJSON_AddArrayToObject(staging, "dropped");
+	for (i = 0; i < (size_t)nm.ndropped; i++)
+		cJSON_AddItemToArray(dropped, cJSON_CreateString(nm.dropped[i]));
+	if (o->dry_run)
+		mf_json_put_bool(staging, "dry_run", 1);
+	mf_json_put(rec, "staging", staging);
+	res = MF_REC_OK;
+	goto out;
+undo:
+	/* Leave no half-staged folder behind: remove what this run made. */
+	for (i = 0; i < n; i++)
+		if (items[i].made)
+			unlink(items[i].dst);
+	if (made_dir)
+		rmdir(dstdir);
+	res = MF_REC_FAIL;
+out:
+	free(items);
+	free(paths);
+	return res;
+}
