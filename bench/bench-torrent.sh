@@ -4,7 +4,8 @@
 #   - the SHA-1 limit: cores x `openssl speed -evp sha1 -bytes 16384` (one core), target >= 0.78x
 #   - `mktorrent -t <cores>` with the same piece size, target >= 1.3x its speed
 # on ~1 GiB of random content, once as 4 large files and once as 1000 files of 1 MiB.
-# Content lives in /dev/shm (or $TMPDIR) and is removed afterwards.  Best of 3 runs each.
+# Content lives in /dev/shm (or $TMPDIR) and is removed afterwards.  Best of 3 interleaved
+# rounds each; the openssl rate is the higher of two measurements.
 # Prints "target met" / "target MISSED" per ratio and exits 1 when one is missed.
 set -u
 : "${MF_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
@@ -21,17 +22,18 @@ rc=0
 
 now() { date +%s.%N; }
 
-# Seconds for the best of 3 runs of "$@" (output discarded).
-best3() {
-	b=
-	for _ in 1 2 3; do
-		rm -f "$work/out.torrent"
-		s=$(now)
-		"$@" >/dev/null 2>&1 || { echo "bench-torrent: failed: $*" >&2; return 1; }
-		e=$(now)
-		b=$(awk -v s="$s" -v e="$e" -v b="$b" 'BEGIN { d = e - s; if (b == "" || d < b) b = d; print b }')
-	done
-	echo "$b"
+# Seconds one run of "$@" takes (output discarded).
+once() {
+	rm -f "$work/out.torrent"
+	s=$(now)
+	"$@" >/dev/null 2>&1 || { echo "bench-torrent: failed: $*" >&2; return 1; }
+	e=$(now)
+	awk -v s="$s" -v e="$e" 'BEGIN { print e - s }'
+}
+min() { awk -v a="$1" -v b="$2" 'BEGIN { print (a == "" || b < a) ? b : a }'; }
+sha1_rate() {
+	openssl speed -evp sha1 -bytes 16384 -seconds 1 2>/dev/null |
+	    awk '$1 == "sha1" { v = $NF; sub(/k$/, "", v); print v * 1000 }'
 }
 
 verdict() {	# name ratio target
@@ -61,8 +63,10 @@ for i in range(1000):
 PY
 cat "$work"/large/* "$work"/small/*/* >/dev/null	# into the page cache
 
-rate=$(openssl speed -evp sha1 -bytes 16384 -seconds 1 2>/dev/null | awk '$1 == "sha1" { v = $NF; sub(/k$/, "", v); print v * 1000 }')
-[ -n "$rate" ] || { echo "bench-torrent: cannot read openssl speed output"; exit 1; }
+# The single-core SHA-1 rate, measured twice; the higher one is the (stricter) baseline.
+rate=$(sha1_rate)
+rate=$(awk -v a="$rate" -v b="$(sha1_rate)" 'BEGIN { print (a > b ? a : b) }')
+[ -n "$rate" ] && [ "$rate" != 0 ] || { echo "bench-torrent: cannot read openssl speed output"; exit 1; }
 limit=$(awk -v r="$rate" -v c="$cores" 'BEGIN { print r * c }')
 printf 'machine: %s cores; openssl sha1 at 16 KiB: %.0f MB/s per core; limit %.0f MB/s\n' \
     "$cores" "$(awk -v r="$rate" 'BEGIN{print r/1e6}')" "$(awk -v r="$limit" 'BEGIN{print r/1e6}')"
@@ -73,8 +77,14 @@ for set in large small; do
 	mf-torrent --no-date -o "$work/probe.torrent" "$dir" >/dev/null || exit 1
 	plen=$(mf-infohash --json "$work/probe.torrent" | sed 's/.*"piece_length":\([0-9]*\).*/\1/')
 	exp=$(awk -v p="$plen" 'BEGIN { e = 0; while (p > 1) { p /= 2; e++ } print e }')
-	t_mf=$(best3 mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
-	t_mk=$(best3 mktorrent -t "$cores" -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
+	# Rounds interleave the two tools so that load from elsewhere hits them alike.
+	t_mf= t_mk=
+	for round in 1 2 3; do
+		t=$(once mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
+		t_mf=$(min "$t_mf" "$t")
+		t=$(once mktorrent -t "$cores" -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
+		t_mk=$(min "$t_mk" "$t")
+	done
 	rss=$( { /usr/bin/time -f '%M' mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir" >/dev/null; } 2>&1 | tail -1)
 	thr=$(awk -v b="$bytes" -v t="$t_mf" 'BEGIN { print b / t }')
 	printf '%s: %d MiB in %s files, piece 2^%s: mf-torrent %.3f s (%.0f MB/s, peak RSS %s KiB), mktorrent -t %s %.3f s\n' \
