@@ -1,0 +1,114 @@
+/* test_qbt: the pure parts of lib/qbt (answers of qBittorrent 4.5.2 and 5.2, mapping). */
+#include "harness.h"
+#include "qbt.h"
+
+#include <stdlib.h>
+
+static enum mf_qbt_addres
+add(long status, const char *body)
+{
+	return mf_qbt_parse_add(status, body, strlen(body));
+}
+
+TEST(add_answers)
+{
+	CHECK_INT(add(200, "Ok."), MF_QBT_ADDED);
+	CHECK_INT(add(200, "Ok.\n"), MF_QBT_ADDED);
+	CHECK_INT(add(200, "Fails."), MF_QBT_REFUSED);
+	CHECK_INT(add(409, "Torrent already exists"), MF_QBT_REFUSED);
+	CHECK_INT(add(415, "Error: 'x.torrent' is not a valid torrent file."), MF_QBT_INVALID);
+	CHECK_INT(add(200, "{\"added_torrent_ids\":[\"ab\"],\"failure_count\":0,"
+	    "\"pending_count\":0,\"success_count\":1}"), MF_QBT_ADDED);
+	CHECK_INT(add(202, "{\"added_torrent_ids\":[],\"failure_count\":0,"
+	    "\"pending_count\":1,\"success_count\":0}"), MF_QBT_ADDED);
+	CHECK_INT(add(200, "{\"added_torrent_ids\":[],\"failure_count\":1,"
+	    "\"pending_count\":0,\"success_count\":0}"), MF_QBT_REFUSED);
+	CHECK_INT(add(204, ""), MF_QBT_ADDED);
+	CHECK_INT(add(200, "Okay"), MF_QBT_UNEXPECTED);
+	CHECK_INT(add(200, "[1]"), MF_QBT_UNEXPECTED);
+	CHECK_INT(add(400, ""), MF_QBT_UNEXPECTED);
+}
+
+TEST(info)
+{
+	const char *h = "0123456789abcdef0123456789abcdef01234567";
+	const char *body = "[{\"hash\":\"0123456789ABCDEF0123456789ABCDEF01234567\","
+	    "\"category\":\"books\",\"tags\":\"a, b c\",\"save_path\":\"/seed\",\"state\":\"pausedUP\"}]";
+	struct mf_qbt_torrent t;
+
+	CHECK_INT(mf_qbt_parse_info(body, strlen(body), h, &t), 1);
+	CHECK_STR(t.category, "books");
+	CHECK_STR(t.tags, "a, b c");
+	CHECK_STR(t.save_path, "/seed");
+	CHECK_STR(t.hash, h);
+	mf_qbt_torrent_clear(&t);
+	CHECK_INT(mf_qbt_parse_info("[]", 2, h, &t), 0);
+	CHECK_INT(mf_qbt_parse_info("{}", 2, h, &t), -1);
+	CHECK_INT(mf_qbt_parse_info("[{\"infohash_v1\":\"0123456789abcdef0123456789abcdef01234567\"}]",
+	    62, h, &t), 1);
+	CHECK(t.category == NULL);
+	mf_qbt_torrent_clear(&t);
+}
+
+TEST(categories_version)
+{
+	CHECK_INT(mf_qbt_parse_categories("{\"mamfast\":{}}", 14, "mamfast"), 1);
+	CHECK_INT(mf_qbt_parse_categories("{}", 2, "mamfast"), 0);
+	CHECK_INT(mf_qbt_parse_categories("[]", 2, "mamfast"), -1);
+	CHECK_INT(mf_qbt_parse_version("2.8.19", 6), 20819);
+	CHECK_INT(mf_qbt_parse_version("2.14.1\n", 7), 21401);
+	CHECK_INT(mf_qbt_parse_version("v4.5.2", 6), 40502);
+	CHECK_INT(mf_qbt_parse_version("Forbidden", 9), -1);
+}
+
+TEST(tags_hash)
+{
+	char *t = mf_qbt_tags_norm(" x , y z,, ,w");
+	char h[41];
+
+	CHECK_STR(t, "x,y z,w");
+	free(t);
+	t = mf_qbt_tags_norm("");
+	CHECK_STR(t, "");
+	free(t);
+	CHECK_INT(mf_qbt_hash_norm("0123456789ABCDEF0123456789abcdef01234567", h), 0);
+	CHECK_STR(h, "0123456789abcdef0123456789abcdef01234567");
+	CHECK_INT(mf_qbt_hash_norm("0123456789abcdef0123456789abcdef0123456", h), -1);
+	CHECK_INT(mf_qbt_hash_norm("0123456789abcdef0123456789abcdef012345678", h), -1);
+	CHECK_INT(mf_qbt_hash_norm("g123456789abcdef0123456789abcdef01234567", h), -1);
+}
+
+TEST(save_path)
+{
+	char out[256];
+
+	CHECK_INT(mf_qbt_save_path("/seed/Book [x]", NULL, NULL, out, sizeof out), 0);
+	CHECK_STR(out, "/seed");
+	CHECK_INT(mf_qbt_save_path("/seed/a/Book/", NULL, NULL, out, sizeof out), 0);
+	CHECK_STR(out, "/seed/a");
+	CHECK_INT(mf_qbt_save_path("/seed/Book", "/seed", "/data", out, sizeof out), 0);
+	CHECK_STR(out, "/data");
+	CHECK_INT(mf_qbt_save_path("/seed/sub/Book", "/seed/", "/data/", out, sizeof out), 0);
+	CHECK_STR(out, "/data/sub");
+	/* a path boundary: /seed2 is not under /seed */
+	CHECK_INT(mf_qbt_save_path("/seed2/Book", "/seed", "/data", out, sizeof out), -1);
+	CHECK_INT(mf_qbt_save_path("/other/Book", "/seed", "/data", out, sizeof out), -1);
+	CHECK_INT(mf_qbt_save_path("/seed/Book", NULL, "/data", out, sizeof out), -1);
+	CHECK_INT(mf_qbt_save_path("/seed/x/Book", "/seed", "/", out, sizeof out), 0);
+	CHECK_STR(out, "/x");
+	CHECK_INT(mf_qbt_save_path("/x/Book", "/", "/mnt", out, sizeof out), 0);
+	CHECK_STR(out, "/mnt/x");
+	CHECK_INT(mf_qbt_save_path("/seed/Book", NULL, NULL, out, 4), -1);
+	CHECK_INT(mf_qbt_save_path("Book", NULL, NULL, out, sizeof out), -1);
+}
+
+int
+main(void)
+{
+	RUN(add_answers);
+	RUN(info);
+	RUN(categories_version);
+	RUN(tags_hash);
+	RUN(save_path);
+	return DONE();
+}
