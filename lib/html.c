@@ -199,6 +199,11 @@ tag_name(const char *s, size_t n, char *name, size_t cap)
 {
 	size_t i = 0;
 
+	/* A tag name starts with a letter: "3<4" is text. */
+	if (n == 0 || !isalpha((unsigned char)s[0])) {
+		name[0] = '\0';
+		return;
+	}
 	while (i < n && i + 1 < cap && isalnum((unsigned char)s[i])) {
 		name[i] = (char)tolower((unsigned char)s[i]);
 		i++;
