@@ -420,7 +420,8 @@ mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
 		}
 		if (walk_dir(&w, path, "", 0) < 0)
 			goto fail;
-		qsort(lay->files, lay->nfiles, sizeof lay->files[0], cmp_key);
+		if (lay->nfiles > 1)
+			qsort(lay->files, lay->nfiles, sizeof lay->files[0], cmp_key);
 	} else {
 		errf(err, errsz, "%s is neither a file nor a folder", path);
 		goto fail;

@@ -83,7 +83,7 @@ TEST(walk_sorts_bytewise_and_excludes)
 	char nfo[] = "*.nfo", *ex[] = { nfo };
 	static const char *want[] = {
 		".hidden", "B-upper.mp3", "a-dash.mp3", "a.txt", "a/b.mp3", "empty.txt",
-		"\xc3\x9cn\xc3\xaf" "code.mp3"
+		("\xc3\x9cn\xc3\xaf" "code.mp3")
 	};
 	size_t i;
 
