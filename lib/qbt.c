@@ -320,7 +320,8 @@ probe(struct mf_qbt *q)
 		mf_http_resp_free(&r);
 		if (q->api_key) {
 			seterr(q, "qBittorrent at %s rejected the API key (MF_QBT_API_KEY): "
-			    "check it in the WebUI options", q->base);
+			    "check it in the WebUI options (API keys need qBittorrent 5.2, "
+			    "WebAPI 2.14.1, or later)", q->base);
 			return set_fatal(q, MF_QBT_EAUTH);
 		}
 		seterr(q, "qBittorrent at %s wants a login: set MF_QBT_USER and MF_QBT_PASS "

@@ -130,20 +130,22 @@ no_secret() {
 }
 
 @test "duplicate prevention: add, delete the state entry, rerun: detected as existing" {
-	mkrec d1 >"$BATS_TEST_TMPDIR/in"
-	run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
-	assert_success
-	assert_equal "$(jq -r .qbt.status <<<"$output")" added
-	# What the pipeline sends after the state entry is gone: no qbt, no checkpoints, no
-	# infohash (mf-torrent reused the file), only the torrent path.
-	jq -c 'del(.qbt, .checkpoints, .torrent.infohash)' <<<"$output" >"$BATS_TEST_TMPDIR/in2"
-	if command -v mf-state >/dev/null && mf-state --help 2>&1 | grep -q pending; then
-		: # mf-state exists; the record above is what its `pending` gives for a lost entry
-	fi
-	run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in2"
-	assert_success
-	assert_equal "$(jq -r .qbt.status <<<"$output")" exists
-	assert_equal "$(jq -r .qbt.hash <<<"$output")" "$(hash_of d1)"
+	mf_need mf-state
+	export MF_STATE_DIR="$BATS_TEST_TMPDIR/state"
+	# infohash absent, as after mf-torrent reused a file: mf-qbt-add computes it
+	mkrec d1 nohash >"$BATS_TEST_TMPDIR/in"
+	mf-state pending <"$BATS_TEST_TMPDIR/in" | mf-qbt-add | mf-state checkpoint uploaded \
+	    >"$BATS_TEST_TMPDIR/out1"
+	assert_equal "$(jq -r .qbt.status "$BATS_TEST_TMPDIR/out1")" added
+	# complete: the next run does not even reach mf-qbt-add
+	run mf-state pending <"$BATS_TEST_TMPDIR/in"
+	assert_output ""
+	mf-state forget d1
+	run mf-state pending <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$(jq -r .id <<<"$output")" d1
+	mf-state pending <"$BATS_TEST_TMPDIR/in" | mf-qbt-add >"$BATS_TEST_TMPDIR/out2"
+	assert_equal "$(jq -r .qbt.status "$BATS_TEST_TMPDIR/out2")" exists
+	assert_equal "$(jq -r .qbt.hash "$BATS_TEST_TMPDIR/out2")" "$(hash_of d1)"
 	wait_count 1
 }
 
@@ -222,6 +224,24 @@ no_secret() {
 	MF_QBT_PASS='Wr0ng-Pa55' run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_equal "$status" 77
 	no_secret "$pass" Wr0ng-Pa55
+}
+
+@test "MF_QBT_URL: localhost with a trailing slash works (CSRF headers match); credentials in it or another scheme: 78" {
+	mkrec u1 >"$BATS_TEST_TMPDIR/in"
+	port=${MF_QBT_URL##*:}
+	MF_QBT_URL="http://localhost:$port/" run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(jq -r .qbt.status <<<"$output")" added
+	MF_QBT_URL="http://admin:Url5ecret@127.0.0.1:$port" run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 78
+	[[ $stderr == *"MF_QBT_URL carries credentials"* ]]
+	no_secret Url5ecret
+	MF_QBT_URL="ftp://127.0.0.1:$port" run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 78
+	# no credentials at all, and the server wants a login
+	MF_QBT_USER= MF_QBT_PASS= run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 78
+	[[ $stderr == *"wants a login"* ]]
 }
 
 @test "wrong password: exit 77 within a second, one login attempt, records not retryable" {
