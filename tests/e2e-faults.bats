@@ -83,7 +83,7 @@ qbt_up() {
 	echo "$output"; echo "$stderr"
 	assert_success
 	[ "$(e2e_audnex '/_control/count?path=/books/B0MF000002')" -ge 3 ]
-	jq -e 'select(.id == "B0MF000002") | .meta.audnex.title == "Fixture B0MF000002"' \
+	jq -s -e '.[] | select(.id == "B0MF000002") | .meta.audnex.title == "Fixture B0MF000002"' \
 	    "$STATE/last-run.ndjson"
 	[ "$(qbt_count)" -eq 3 ]
 }

@@ -123,7 +123,8 @@ e2e_qbt_clear() {
 # E2E_LIBLIST is mklibrary's list of what it made ("ASIN<TAB>DIR" lines).
 e2e_library() {
 	local name=$1; shift
-	local cache="$BATS_FILE_TMPDIR/lib-$name"
+	local cache
+	cache="$BATS_FILE_TMPDIR/lib-$name-$(printf '%s ' "$@" | md5sum | cut -c1-8)"
 	if [[ ! -e $cache.done ]]; then
 		rm -rf "$cache"
 		mklibrary "$cache" "$@" >"$cache.txt" || { cat "$cache.txt" >&2; return 1; }
