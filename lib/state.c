@@ -613,6 +613,7 @@ index_apply(struct mf_state *st, cJSON *op)
 
 		if (cJSON_IsObject(e)) {
 			cJSON_Delete(s->val);
+			mf_json_put_str(e, "id", id);	/* the key is the truth */
 			s->val = e;
 		} else {
 			cJSON_Delete(e);
@@ -1032,11 +1033,32 @@ mf_state_load(struct mf_state *st)
 	return 0;
 }
 
+/* Apply an op of ours to the index (the op stays the caller's). */
+static int
+index_update(struct mf_state *st, const cJSON *op)
+{
+	const char *id = mf_json_str(op, "id");
+	struct slot *s = insert(st, id ? id : "");
+	int had;
+
+	if (!s)
+		return -1;
+	had = s->val != NULL;
+	mf_state_apply(&s->val, op);
+	st->live += (s->val != NULL) - had;
+	return 0;
+}
+
 int
 mf_state_append(struct mf_state *st, cJSON *op)
 {
 	int rc;
 
+	if (!*st->dir) {	/* an in-memory store (mf_state_new_mem): the index only */
+		rc = index_update(st, op);
+		cJSON_Delete(op);
+		return rc;
+	}
 	if (st->locked != 2) {
 		seterr(st, "internal: append without the exclusive lock");
 		cJSON_Delete(op);
@@ -1048,16 +1070,9 @@ mf_state_append(struct mf_state *st, cJSON *op)
 	}
 	if ((rc = frame(&st->q, &st->qlen, &st->qcap, op)) < 0)
 		seterr(st, "out of memory");
-	if (rc == 0 && st->loaded) {
-		struct slot *s = insert(st, mf_json_str(op, "id"));
-
-		if (s) {
-			int had = s->val != NULL;
-
-			mf_state_apply(&s->val, op);
-			st->live += (s->val != NULL) - had;
-		}
-	}
+	/* A failed commit marks the index for reloading, so this never outlives the batch. */
+	if (rc == 0 && st->loaded && index_update(st, op) < 0)
+		st->loaded = 0;
 	cJSON_Delete(op);
 	return rc;
 }
@@ -1239,7 +1254,9 @@ mf_state_export(const struct mf_state *st)
 			mf_json_put_str(f, "author", str_or_null(e, "author"));
 			mf_json_put_str(f, "failed_at", str_or_null(e, "failure.at"));
 			mf_json_put_str(f, "error", str_or_null(e, "failure.message"));
-			mf_json_put_str(f, "source_dir", str_or_null(e, "source_dir"));
+			/* As the original: a release without ASIN is known by its folder. */
+			mf_json_put_str(f, "source_dir", str_or_null(e, "source_dir") ?
+			    str_or_null(e, "source_dir") : ids[i][0] == '/' ? ids[i] : NULL);
 			/* Beyond the seed schema: what the original never kept. */
 			mf_json_put_str(f, "stage", str_or_null(e, "failure.stage"));
 			mf_json_put_bool(f, "retryable", mf_json_bool(e, "failure.retryable", 0));
@@ -1320,17 +1337,18 @@ import_failed(cJSON *e, const cJSON *f)
 	/* Keep a newer failure, and a success newer than this failure. */
 	if (cJSON_IsObject(mine) && ts_cmp(mf_json_str(mine, "at"), at) >= 0)
 		return;
-	if (!strcmp(mf_json_str(e, "status") ? mf_json_str(e, "status") : "", "COMPLETE") &&
-	    ts_cmp(mf_json_str(e, "processed_at"), at) >= 0)
+	if (at && mf_json_str(e, "processed_at") &&
+	    ts_cmp(mf_json_str(e, "processed_at"), at) > 0)
 		return;
-	if (mf_json_num(f, "retry_count", &rc) < 0 || !(rc >= 1 && rc < 1e9))
+	if (mf_json_num(f, "retry_count", &rc) < 0 || !(rc >= 0 && rc < 1e9))
 		rc = 1;
 	mf_json_num(e, "attempts", &a);
 	if (a > rc)
 		rc = a;
 	nf = cJSON_CreateObject();
-	mf_json_put_str(nf, "stage", mf_json_str(f, "stage") ? mf_json_str(f, "stage") : "unknown");
-	mf_json_put_str(nf, "message", mf_json_str(f, "error") ? mf_json_str(f, "error") : "failed");
+	/* The original kept no stage; nulls stay nulls, so export and import round-trip. */
+	mf_json_put_str(nf, "stage", mf_json_str(f, "stage"));
+	mf_json_put_str(nf, "message", mf_json_str(f, "error"));
 	mf_json_put_bool(nf, "retryable", mf_json_bool(f, "retryable", 1));
 	mf_json_put_str(nf, "at", at);
 	mf_json_put_num(nf, "attempts", rc);
@@ -1368,8 +1386,6 @@ mf_state_import(struct mf_state *st, const cJSON *doc, time_t now)
 				continue;
 			cur = mf_state_get(st, it->string);
 			e = cur ? cJSON_Duplicate(cur, 1) : new_entry(it->string, at);
-			if (!cur && it->string[0] == '/')
-				mf_json_put_str(e, "source_dir", it->string);
 			if (!cur)	/* its history starts with the import */
 				mf_json_put_str(e, "created_at", g == 0 && newest(it) ? newest(it) :
 				    mf_json_str(it, "failed_at") ? mf_json_str(it, "failed_at") : at);
@@ -1378,6 +1394,9 @@ mf_state_import(struct mf_state *st, const cJSON *doc, time_t now)
 				import_processed(e, it, newer);
 			else
 				import_failed(e, it);
+			/* The original's id for a release without ASIN is its folder. */
+			if (it->string[0] == '/' && !mf_json_str(e, "source_dir"))
+				mf_json_put_str(e, "source_dir", it->string);
 			if (cur && cJSON_Compare(cur, e, 1)) {
 				cJSON_Delete(e);
 				continue;
