@@ -24,6 +24,17 @@ extern char **environ;
 
 /* ---- small helpers ---- */
 
+/* A count (ms, bit/s) from a double, rounded and clamped: damaged files ask for anything. */
+static int64_t
+clamp64(double d)
+{
+	if (!(d >= 0))
+		return 0;
+	if (d > 1e15)
+		return (int64_t)1e15;
+	return (int64_t)(d + 0.5);
+}
+
 static void
 fail(char *err, size_t n, const char *what)
 {
@@ -591,7 +602,7 @@ qt_chapters(const struct mf_mp4 *m, const struct trak *t, struct mf_audio *a)
 			if (!fixed && sample >= nstsz)
 				goto done;
 			if (text_sample(m, off, size, a,
-			    (int64_t)(time * 1000 / t->timescale)) != 0)
+			    clamp64((double)time * 1000 / t->timescale)) != 0)
 				goto out;
 			off += size;
 			/* advance the clock by this sample's duration */
@@ -731,16 +742,16 @@ read_mp4(const struct mf_mp4 *m, struct mf_audio *a, char *err, size_t n)
 	}
 	/* The presentation (edit list) is what players and ffprobe show, not the media. */
 	if (t[au].edit_dur > 0)
-		a->duration_ms = (int64_t)(t[au].edit_dur * 1000 + 0.5);
+		a->duration_ms = clamp64(t[au].edit_dur * 1000);
 	else if (t[au].timescale)
-		a->duration_ms = (int64_t)((double)t[au].media_dur * 1000 / t[au].timescale + 0.5);
+		a->duration_ms = clamp64((double)t[au].media_dur * 1000 / t[au].timescale);
 	else if (movie_ts)
-		a->duration_ms = (int64_t)((double)movie_dur * 1000 / movie_ts + 0.5);
+		a->duration_ms = clamp64((double)movie_dur * 1000 / movie_ts);
 	if (t[au].timescale && t[au].media_dur) {
 		uint64_t bytes = sample_bytes(m, &t[au]);
 
 		if (bytes)
-			a->bitrate = (long)((double)bytes * 8 * t[au].timescale / t[au].media_dur + 0.5);
+			a->bitrate = (long)clamp64((double)bytes * 8 * t[au].timescale / t[au].media_dur);
 	}
 	/* Chapters: the QuickTime chapter track (what ffprobe shows when both exist), else chpl. */
 	for (int k = 0; k < t[au].nchap && !a->nchapters; k++)
@@ -972,7 +983,7 @@ read_mp3(const struct mf_mp4 *m, struct mf_audio *a, char *err, size_t n)
 	if (end >= 128 && mf_mp4_pread(m, end - 128, tail, 3) == 0 && !memcmp(tail, "TAG", 3))
 		end -= 128;	/* ID3v1 */
 	if (vbr_header(m, at, &f, &vf, &vb)) {
-		a->duration_ms = (int64_t)((double)vf * f.spf * 1000 / f.rate + 0.5);
+		a->duration_ms = clamp64((double)vf * f.spf * 1000 / f.rate);
 		bytes = vb ? vb : end - at;
 	} else {
 		frames = count_frames(m, at, end, &bytes);
@@ -980,10 +991,10 @@ read_mp3(const struct mf_mp4 *m, struct mf_audio *a, char *err, size_t n)
 			fail(err, n, "corrupt MP3: no complete frame");
 			return -1;
 		}
-		a->duration_ms = (int64_t)((double)frames * f.spf * 1000 / f.rate + 0.5);
+		a->duration_ms = clamp64((double)frames * f.spf * 1000 / f.rate);
 	}
 	if (a->duration_ms > 0)
-		a->bitrate = (long)((double)bytes * 8 * 1000 / (double)a->duration_ms + 0.5);
+		a->bitrate = (long)clamp64((double)bytes * 8 * 1000 / (double)a->duration_ms);
 	(void)mf_id3_tags(m, on_id3, a);
 	return 0;
 }

@@ -230,6 +230,15 @@ mf_categories_match(const struct mf_categories *c, const cJSON *genres,
 
 /* ---- rendering ---- */
 
+/* Milliseconds from a JSON number, clamped (records may carry anything). */
+static long long
+ms_of(double d)
+{
+	if (!(d >= 0))
+		return 0;
+	return d > 1e15 ? (long long)1e15 : (long long)d;
+}
+
 char *
 mf_mam_clock(long long ms, int hours, char *buf, size_t n)
 {
@@ -355,9 +364,9 @@ duration_ms(const struct mf_mam_in *in)
 	double d;
 
 	if (in->audio && mf_json_num(in->audio, "duration_ms", &d) == 0 && d > 0)
-		return (long long)d;
+		return ms_of(d);
 	if (in->audnex && mf_json_num(in->audnex, "runtime_min", &d) == 0 && d > 0)
-		return (long long)(d * 60000);
+		return ms_of(d * 60000);
 	return -1;
 }
 
@@ -506,7 +515,7 @@ mf_mam_bbcode(const struct mf_mam_in *in)
 			const char *t = mf_json_str(e, "title");
 
 			mf_json_num(e, "start_ms", &st);
-			mf_buf_printf(&b, "%s - %s\n", mf_mam_clock((long long)st, hours, when,
+			mf_buf_printf(&b, "%s - %s\n", mf_mam_clock(ms_of(st), hours, when,
 			    sizeof when), t && *t ? t : "(untitled)");
 		}
 		mf_buf_str(&b, "[/font]\n");
@@ -550,7 +559,7 @@ mf_mam_mediainfo_text(const cJSON *audio, const char *container, const char *nam
 		MI("Complete name", "%s", name);
 	MI("Format", "%s", container && !strcmp(container, "MP3") ? "MPEG Audio" : "MPEG-4");
 	if (mf_json_num(audio, "duration_ms", &d) == 0) {
-		mi_duration((long long)d, t, sizeof t);
+		mi_duration(ms_of(d), t, sizeof t);
 		MI("Duration", "%s", t);
 	}
 	MI("Cover", "%s", mf_json_bool(audio, "cover", 0) ? "Yes" : "No");
@@ -570,7 +579,7 @@ mf_mam_mediainfo_text(const cJSON *audio, const char *container, const char *nam
 			const char *title = mf_json_str(e, "title");
 
 			mf_json_num(e, "start_ms", &st);
-			ms = (long long)st;
+			ms = ms_of(st);
 			snprintf(t, sizeof t, "%02lld:%02lld:%02lld.%03lld", ms / 3600000,
 			    ms / 60000 % 60, ms / 1000 % 60, ms % 1000);
 			MI(t, "%s", title ? title : "");
