@@ -406,6 +406,7 @@ cache_write(struct mf_audnex *a, const char *asin, const char *region, const cJS
 	snprintf(dir, sizeof dir, "%s/audnex", a->cache_dir);
 	cache_path(a, asin, region, p, sizeof p);
 	/* A cache that cannot be written costs requests next time, nothing more. */
+	mf_atomic_sweep(p);
 	if (!text || mf_mkdir_p(dir, 0755) != 0 ||
 	    mf_write_atomic(p, text, strlen(text), 0644) != 0)
 		mf_warn("audnex cache %s: not written", p);

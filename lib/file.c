@@ -1,7 +1,9 @@
 /* file: atomic writes, durable folders, bounded reads, and path containment. */
 #include "file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
@@ -101,6 +103,39 @@ int
 mf_is_atomic_tmp(const char *name)
 {
 	return name[0] == '.' && strstr(name, ".tmp.") != NULL;
+}
+
+void
+mf_atomic_sweep(const char *path)
+{
+	char *dir = strdup(path), *slash, *base;
+	struct dirent *de;
+	size_t bl;
+	DIR *d;
+
+	if (!dir)
+		return;
+	slash = strrchr(dir, '/');
+	base = slash ? slash + 1 : dir;
+	bl = strlen(base);
+	if (slash)
+		*slash = '\0';
+	if ((d = opendir(slash ? (*dir ? dir : "/") : "."))) {
+		while ((de = readdir(d))) {
+			const char *nm = de->d_name;
+			long pid;
+
+			if (nm[0] != '.' || strncmp(nm + 1, base, bl) != 0 ||
+			    strncmp(nm + 1 + bl, ".tmp.", 5) != 0)
+				continue;
+			pid = strtol(nm + bl + 6, NULL, 10);
+			/* A live writer's file is left alone. */
+			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+				unlinkat(dirfd(d), nm, 0);
+		}
+		closedir(d);
+	}
+	free(dir);
 }
 
 int

@@ -24,6 +24,9 @@ void mf_atomic_abort(int fd, const char *tmp);
 
 /* 1 when name is one of ours: a temporary file left by a killed writer. */
 int mf_is_atomic_tmp(const char *name);
+/* Remove the temporary files of path (".NAME.tmp.PID.N" beside it) whose writer process is
+ * gone, as a killed run leaves them.  Best effort: errors are ignored. */
+void mf_atomic_sweep(const char *path);
 
 /* fsync the folder holding path (or path itself when it is a folder). */
 int mf_fsync_dir(const char *path);

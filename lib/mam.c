@@ -758,10 +758,11 @@ cross_check(const cJSON *audnex, const cJSON *audio, cJSON *warnings, const cJSO
 		    "Audnex's", nf, na);
 }
 
-/* Write text to path atomically; 0, or -1 with errno. */
+/* Write text to path atomically (after sweeping what a killed run left); 0, or -1 with errno. */
 static int
 write_text(const char *path, const char *text)
 {
+	mf_atomic_sweep(path);
 	return mf_write_atomic(path, text, strlen(text), 0644);
 }
 
