@@ -1040,6 +1040,54 @@ remove_stale_tmp(const char *out)
 	free(dir);
 }
 
+/*
+ * A reused torrent must still carry the tracker the configuration names now (say the
+ * passkey was set after a first run).  The info bytes, and so the infohash, stay as they
+ * are: only the outer dict is written again.
+ */
+static int
+refresh_announce(const struct mf_tinfo *ti, const char *out, const char *urls, char *err,
+    size_t errsz)
+{
+	struct mf_bbuf want = { 0 }, have = { 0 }, b = { 0 };
+	struct mf_biter it;
+	struct mf_bval k, v;
+	int rc = 0;
+
+	if (urls)
+		put_announce(&want, urls);
+	mf_biter_init(&it, &ti->root);
+	while (mf_bnext_kv(&it, &k, &v))
+		if (mf_bstreq(&k, "announce") || mf_bstreq(&k, "announce-list")) {
+			mf_bput_value(&have, &k);
+			mf_bput_value(&have, &v);
+		}
+	if (want.n == have.n && (want.n == 0 || memcmp(want.p, have.p, want.n) == 0))
+		goto done;
+	mf_bput_ch(&b, 'd');
+	mf_bput_raw(&b, want.p, want.n);
+	mf_biter_init(&it, &ti->root);
+	while (mf_bnext_kv(&it, &k, &v))
+		if (!mf_bstreq(&k, "announce") && !mf_bstreq(&k, "announce-list")) {
+			mf_bput_raw(&b, k.p, (size_t)(k.end - k.p));
+			mf_bput_raw(&b, v.p, (size_t)(v.end - v.p));
+		}
+	mf_bput_ch(&b, 'e');
+	if (b.oom) {
+		errf(err, errsz, "out of memory");
+		errno = ENOMEM;
+		rc = -1;
+	} else if (mf_write_atomic(out, b.p, b.n, 0644) < 0) {
+		errf(err, errsz, "cannot write %s: %s", out, strerror(errno));
+		rc = -1;
+	}
+done:
+	mf_bbuf_free(&want);
+	mf_bbuf_free(&have);
+	mf_bbuf_free(&b);
+	return rc;
+}
+
 static void
 fill_result(struct mf_tresult *res, const unsigned char ih[20], int64_t plen, size_t np,
     uint64_t size, size_t nfiles, int reused)
@@ -1090,6 +1138,11 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 				mf_check_free(&chk);
 			}
 			if (keep) {
+				if (refresh_announce(&ti, out, o->announce, err, errsz) < 0) {
+					res->retryable = errno == ENOSPC || errno == EIO ||
+					    errno == EDQUOT;
+					goto out;
+				}
 				fill_result(res, ti.sha1, ti.piece_length, ti.npieces,
 				    (uint64_t)ti.size, ti.nfiles, 1);
 				rc = 0;

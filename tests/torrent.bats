@@ -205,6 +205,16 @@ same_as_mktorrent() {
 	[[ "$stderr" == *"do not match"* ]]
 	run mf-torrent --check out/Book/Book.torrent seed/Book
 	assert_success
+	# a passkey set after the first run: the reused torrent gets the announce, same infohash
+	ih=$(mf-infohash out/Book/Book.torrent | cut -d' ' -f1)
+	MF_ANNOUNCE_URL="https://t.example/NEWKEY/announce" run --separate-stderr mf-torrent <<<"$rec"
+	assert_success
+	refute_output --partial NEWKEY
+	assert_equal "$(jq -r .torrent.reused <<<"$output")" true
+	assert_equal "$(jq -r .torrent.infohash <<<"$output")" "$ih"
+	run transmission-show out/Book/Book.torrent
+	assert_output --partial "https://t.example/NEWKEY/announce"
+	assert_output --partial "$ih"
 	# a new file changes the layout: rebuilt, new hash
 	old=$(mf-infohash out/Book/Book.torrent | cut -d' ' -f1)
 	mf_pattern_file seed/Book/new.jpg 10 1
