@@ -190,6 +190,10 @@ checkpoint_rec(cJSON *rec, void *ctx)
 		mf_rec_error(rec, "state", 0, "the record has no id: it cannot be checkpointed");
 		return MF_REC_FAIL;
 	}
+	/* A dry run made nothing: recording it would make the next real run skip work. */
+	if (!failed && (mf_json_bool(rec, "staging.dry_run", 0) ||
+	    (mf_json_str(rec, "qbt.status") && strcmp(mf_json_str(rec, "qbt.status"), "would-add") == 0)))
+		return MF_REC_SKIP;
 	if (batch_begin(c) < 0 || mf_state_append(c->st, failed ? mf_state_op_fail(rec, now) :
 	    mf_state_op_checkpoint(rec, c->stage, now)) < 0) {
 		if (failed)

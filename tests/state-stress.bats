@@ -6,6 +6,8 @@ load lib/common
 bats_require_minimum_version 1.5.0
 
 setup() {
+	# Scratch files go in the test's own folder, never the checkout.
+	cd "$BATS_TEST_TMPDIR"
 	export MF_STATE_DIR="$BATS_TEST_TMPDIR/state"
 }
 

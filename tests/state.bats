@@ -5,7 +5,15 @@ load lib/common
 bats_require_minimum_version 1.5.0
 
 setup() {
+	# Scratch files go in the test's own folder, never the checkout.
+	cd "$BATS_TEST_TMPDIR"
 	export MF_STATE_DIR="$BATS_TEST_TMPDIR/state"
+}
+
+teardown() {
+	for m in ro full; do
+		! mountpoint -q "$BATS_TEST_TMPDIR/$m" || umount "$BATS_TEST_TMPDIR/$m"
+	done
 }
 
 # N records {"id":"<prefix>NNNN","title":...} on stdout.
@@ -124,6 +132,15 @@ null"
 	run mf-state show F3
 	assert_failure 1
 	assert_equal "$(mf-state list | wc -l)" 2
+}
+
+@test "checkpoint: records of a dry run are passed on without being recorded" {
+	printf '{"id":"D1","staging":{"dir":"/seed/x","dry_run":true}}\n' | mf-state checkpoint staged > out
+	assert_equal "$(jq -r .id out)" D1
+	printf '{"id":"D2","qbt":{"hash":"h","status":"would-add"}}\n' | mf-state checkpoint uploaded > out
+	assert_equal "$(jq -r .id out)" D2
+	run mf-state list
+	assert_output ""
 }
 
 @test "list, stats and show on a populated store" {
