@@ -93,6 +93,8 @@ readme_config() {
 	assert_line --regexp "^  already complete +[1-9]"
 	assert_line --partial "torrents"
 	for d in library seed out state qbt; do [ -d "$MF_DEMO_DIR/$d" ]; done
+	# This file's own qBittorrent (in MF_QBT_URL) was not touched: the demo uses its own.
+	[ "$(qbt_count)" -eq 0 ]
 	# Nothing of the demo's is still running.
 	run pgrep -f "$MF_DEMO_DIR"
 	assert_failure
