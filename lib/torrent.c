@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1006,40 +1005,6 @@ same_torrent(struct mf_tinfo *ti, const struct mf_tlayout *lay, int exp,
 	return same;
 }
 
-/* Remove temporary files a killed writer of out left behind (their pid is gone). */
-static void
-remove_stale_tmp(const char *out)
-{
-	char *dir = strdup(out), *slash, *base;
-	DIR *d;
-	struct dirent *de;
-	size_t bl;
-
-	if (!dir)
-		return;
-	slash = strrchr(dir, '/');
-	base = slash ? slash + 1 : dir;
-	bl = strlen(base);
-	if (slash)
-		*slash = 0;
-	if ((d = opendir(slash ? (*dir ? dir : "/") : "."))) {
-		while ((de = readdir(d))) {
-			const char *nm = de->d_name;
-			long pid;
-
-			/* ".NAME.tmp.PID.N", as lib/file.h makes them */
-			if (nm[0] != '.' || strncmp(nm + 1, base, bl) != 0 ||
-			    strncmp(nm + 1 + bl, ".tmp.", 5) != 0 || !mf_is_atomic_tmp(nm))
-				continue;
-			pid = strtol(nm + bl + 6, NULL, 10);
-			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-				unlinkat(dirfd(d), nm, 0);
-		}
-		closedir(d);
-	}
-	free(dir);
-}
-
 /*
  * A reused torrent must still carry the tracker the configuration names now (say the
  * passkey was set after a first run).  The info bytes, and so the infohash, stay as they
@@ -1169,7 +1134,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 		goto out;
 	}
 	free(dir);
-	remove_stale_tmp(out);
+	mf_atomic_sweep(out);
 	if (mf_torrent_build(&lay, exp, o, &b, ih, err, errsz) < 0) {
 		res->retryable = errno == EAGAIN || errno == EIO;
 		goto out;
