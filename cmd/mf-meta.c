@@ -1,5 +1,4 @@
 /* mf-meta: Audnex metadata, audio facts and the MAM upload JSON for each staged release. */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,23 +21,6 @@ usage(FILE *fp, int code)
 	    "               [--retry-time S] [--backoff S] [--rate R] [--breaker N] [--ttl DAYS]\n"
 	    "               < records\n");
 	exit(code);
-}
-
-/* A number >= 0 from KEY (a plain strtod: rate 0 means "no limit"). */
-static double
-nonneg(const char *key, double dflt)
-{
-	const char *v = mf_config_get(key);
-	char *end;
-	double d;
-
-	if (!v)
-		return dflt;
-	errno = 0;
-	d = strtod(v, &end);
-	if (errno || end == v || *end || !(d >= 0) || d > 1e6)
-		mf_errx(EX_CONFIG, "%s=%s: expected a number, 0 or more", key, v);
-	return d;
 }
 
 int
@@ -117,7 +99,7 @@ main(int argc, char **argv)
 	ao.attempts = (int)mf_config_long("MF_AUDNEX_ATTEMPTS", 4, 1, 100);
 	ao.retry_time = mf_config_seconds("MF_AUDNEX_RETRY_TIME", 60);
 	ao.backoff = mf_config_seconds("MF_AUDNEX_BACKOFF", 1);
-	ao.rate = nonneg("MF_AUDNEX_RATE", 2);
+	ao.rate = mf_config_seconds("MF_AUDNEX_RATE", 2);	/* a number > 0, like seconds */
 	ao.breaker = (int)mf_config_long("MF_AUDNEX_BREAKER", 5, 0, 1000);
 	if (!no_audnex && !(mo.audnex = mf_audnex_new(&ao)))
 		mf_errx(EX_OSERR, "out of memory");

@@ -107,6 +107,29 @@ put_tag(struct mf_audio *a, const char *name, const char *value, size_t len)
 	}
 }
 
+/* A tag's key in the file (ilst atom, ID3 frame id) and the friendly name in meta.audio.tags. */
+struct tag_name {
+	const char *key, *name;
+};
+
+/*
+ * Store a tag: key looked up in table (n entries) for its friendly name, or, without a
+ * table, key is the name itself (freeform ----:MEAN:NAME and TXXX:NAME tags).
+ */
+static void
+put_named(struct mf_audio *a, const struct tag_name *table, size_t n, const char *key,
+    const char *value, size_t len)
+{
+	if (!table) {
+		if (*key)
+			put_tag(a, key, value, len);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(key, table[i].key))
+			put_tag(a, table[i].name, value, len);
+}
+
 /* A big-endian bit reader over a bounded buffer; reads past the end give zeros + err. */
 struct bits {
 	const uint8_t	*p;
@@ -662,9 +685,7 @@ out:
 	return rc;
 }
 
-static const struct {
-	const char *key, *name;
-} mp4_names[] = {
+static const struct tag_name mp4_names[] = {
 	{ "\251nam", "title" }, { "\251ART", "artist" }, { "aART", "album_artist" },
 	{ "\251alb", "album" }, { "\251wrt", "composer" }, { "\251nrt", "narrator" },
 	{ "\251gen", "genre" }, { "\251day", "date" }, { "\251cmt", "comment" },
@@ -688,13 +709,10 @@ on_mp4_tag(const struct mf_mp4_tag *t, void *ctx)
 	if (!strncmp(t->key, "----:", 5)) {
 		const char *name = strrchr(t->key + 5, ':');
 
-		if (name && name[1])
-			put_tag(a, name + 1, t->value, t->len);
+		put_named(a, NULL, 0, name ? name + 1 : "", t->value, t->len);
 		return 0;
 	}
-	for (size_t i = 0; i < sizeof mp4_names / sizeof mp4_names[0]; i++)
-		if (!strcmp(t->key, mp4_names[i].key))
-			put_tag(a, mp4_names[i].name, t->value, t->len);
+	put_named(a, mp4_names, sizeof mp4_names / sizeof mp4_names[0], t->key, t->value, t->len);
 	return 0;
 }
 
@@ -932,9 +950,7 @@ count_frames(const struct mf_mp4 *m, uint64_t at, uint64_t end, uint64_t *bytes)
 	return frames;
 }
 
-static const struct {
-	const char *id, *name;
-} id3_names[] = {
+static const struct tag_name id3_names[] = {
 	{ "TIT2", "title" }, { "TPE1", "artist" }, { "TPE2", "album_artist" },
 	{ "TALB", "album" }, { "TCOM", "composer" }, { "TCON", "genre" }, { "TYER", "date" },
 	{ "TDRC", "date" }, { "TPUB", "publisher" }, { "TCOP", "copyright" },
@@ -948,14 +964,11 @@ on_id3(const struct mf_id3_frame *f, void *ctx)
 
 	if (!f->value)
 		return 0;
-	if (!strncmp(f->id, "TXXX:", 5)) {
-		if (f->id[5])
-			put_tag(a, f->id + 5, f->value, f->len);
-		return 0;
-	}
-	for (size_t i = 0; i < sizeof id3_names / sizeof id3_names[0]; i++)
-		if (!strcmp(f->id, id3_names[i].id))
-			put_tag(a, id3_names[i].name, f->value, f->len);
+	if (!strncmp(f->id, "TXXX:", 5))
+		put_named(a, NULL, 0, f->id + 5, f->value, f->len);
+	else
+		put_named(a, id3_names, sizeof id3_names / sizeof id3_names[0], f->id, f->value,
+		    f->len);
 	return 0;
 }
 

@@ -7,10 +7,7 @@ load lib/common
 load lib/audnex
 
 setup_file() {
-	mf_need ffmpeg jq curl python3
-	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=1" \
-	    -c:a aac -b:a 16k -ac 1 "$BATS_FILE_TMPDIR/tiny.m4b"
-	audnex_start
+	meta_setup_file
 }
 
 teardown_file() {
@@ -18,23 +15,7 @@ teardown_file() {
 }
 
 setup() {
-	command -v ffmpeg >/dev/null || skip "ffmpeg is not installed (run scripts/deps)"
-	audnex /_control/reset >/dev/null
-	export MF_AUDNEX_URL="$AUDNEX_URL"
-	SEED="$BATS_TEST_TMPDIR/seed" OUT="$BATS_TEST_TMPDIR/out" CACHE="$BATS_TEST_TMPDIR/cache"
-	export MF_OUT_DIR="$OUT" MF_SEED_ROOT="$SEED" MF_CACHE_DIR="$CACHE"
-	# Fast tests: no pacing, short backoff and timeouts (each test overrides what it checks).
-	export MF_AUDNEX_RATE=0 MF_AUDNEX_BACKOFF=0.05 MF_TIMEOUT=5 MF_AUDNEX_RETRY_TIME=10
-	mkdir -p "$OUT"
-}
-
-# rec ASIN [NAME]: a staged record with a tiny real m4b.
-rec() {
-	local asin=$1 name=${2:-$1}
-	mkdir -p "$SEED/$name"
-	cp "$BATS_FILE_TMPDIR/tiny.m4b" "$SEED/$name/$name.m4b"
-	jq -cn --arg a "$asin" --arg d "$SEED/$name" --arg n "$name" \
-	    '{id:$a, asin:$a, title:"Record \($a)", authors:["Record Author"], staging:{dir:$d, name:$n}}'
+	meta_setup
 }
 
 fixture() {
