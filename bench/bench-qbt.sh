@@ -72,19 +72,20 @@ done <"$work/base.list"
 t1=$(now)
 base=$(rate "$NB" "$t0" "$t1")
 
-t0=$(now)
-mf-qbt-add <"$work/add.ndjson" >"$work/out1"
-t1=$(now)
-add=$(rate "$N" "$t0" "$t1")
-add_s=$(secs "$t0" "$t1")
-n_added=$(jq -r .qbt.status "$work/out1" | grep -c '^added$' || true)
-
-t0=$(now)
-mf-qbt-add <"$work/add.ndjson" >"$work/out2"
-t1=$(now)
-skip=$(rate "$N" "$t0" "$t1")
-skip_s=$(secs "$t0" "$t1")
-n_exists=$(jq -r .qbt.status "$work/out2" | grep -c '^exists$' || true)
+# timed OUT STATUS: one mf-qbt-add run over the N records; sets rate_, secs_, count_
+# (records that came out with qbt.status STATUS).
+timed() {
+	t0=$(now)
+	mf-qbt-add <"$work/add.ndjson" >"$work/$1"
+	t1=$(now)
+	rate_=$(rate "$N" "$t0" "$t1")
+	secs_=$(secs "$t0" "$t1")
+	count_=$(jq -r .qbt.status "$work/$1" | grep -c "^$2\$" || true)
+}
+timed out1 added
+add=$rate_ add_s=$secs_ n_added=$count_
+timed out2 exists
+skip=$rate_ skip_s=$secs_ n_exists=$count_
 
 rc=0
 verdict() { if [ "$1" -ge "$2" ]; then echo "target met"; else echo "target MISSED"; rc=1; fi; }

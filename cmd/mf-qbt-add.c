@@ -103,8 +103,11 @@ main(int argc, char **argv)
 	run.dry_run = dry;
 	run.max_torrent = 32u << 20;
 
-	struct mf_stream_ops ops = { .record = mf_qbt_record, .ctx = &run, .stage = "upload" };
+	struct mf_stream_ops ops = { .record = mf_qbt_record, .flush = mf_qbt_flush,
+	    .ctx = &run, .stage = "upload" };
 	rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
+	if (rc == 0 && run.failed)
+		rc = 1;
 	/* A fatal condition outranks "a record failed"; an output error outranks both. */
 	if ((fatal = mf_qbt_fatal(run.q)) != 0) {
 		mf_warnx("%s", mf_qbt_error(run.q));
@@ -112,6 +115,7 @@ main(int argc, char **argv)
 			rc = fatal;
 	}
 	mf_qbt_free(run.q);
+	mf_qbt_run_free(&run);
 	free(run.tags);
 	return rc;
 }

@@ -13,7 +13,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct mf_qbt_torrent t;
+	static const char *const want[2] = { "0123456789abcdef0123456789abcdef01234567",
+	    "89ad4087c2ee7b384e417aa8276dddb11f7cf885" };
+	struct mf_qbt_torrent t[2];
 	char *s, *parts[3], out[4096], h[41];
 	size_t k = 0;
 
@@ -27,10 +29,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)mf_qbt_parse_add(statuses[(data[0] / 6) % 8], body, len);
 		break;
 	case 1:
-		if (mf_qbt_parse_info(body, len, "0123456789abcdef0123456789abcdef01234567", &t) == 1 &&
-		    strlen(t.hash) != 40)
+		if (mf_qbt_parse_info(body, len, want, 2, t) > 0 && !t[0].found && !t[1].found)
 			abort();
-		mf_qbt_torrent_clear(&t);
+		mf_qbt_torrent_clear(&t[0]);
+		mf_qbt_torrent_clear(&t[1]);
 		break;
 	case 2:
 		(void)mf_qbt_parse_categories(body, len, "mamfast");

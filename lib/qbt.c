@@ -2,6 +2,7 @@
 #include "qbt.h"
 #include "bencode.h"
 #include "clock.h"
+#include "config.h"
 #include "file.h"
 #include "http.h"
 #include "json.h"
@@ -149,15 +150,6 @@ mf_qbt_new(const struct mf_qbt_opts *o)
 	return q;
 }
 
-static void
-wipe(char *s)
-{
-	if (s) {
-		explicit_bzero(s, strlen(s));
-		free(s);
-	}
-}
-
 void
 mf_qbt_free(struct mf_qbt *q)
 {
@@ -166,8 +158,8 @@ mf_qbt_free(struct mf_qbt *q)
 	mf_http_free(q->http);
 	free(q->base);
 	free(q->user);
-	wipe(q->pass);
-	wipe(q->api_key);
+	mf_secret_free(q->pass);
+	mf_secret_free(q->api_key);
 	for (size_t i = 0; i < q->ncats; i++)
 		free(q->cats[i]);
 	free(q->cats);
@@ -364,16 +356,16 @@ mf_qbt_login(struct mf_qbt *q)
 	n = (eu ? strlen(eu) : 0) + (ep ? strlen(ep) : 0) + 32;
 	if (!eu || !ep || !(form = malloc(n))) {
 		free(eu);
-		wipe(ep);
+		mf_secret_free(ep);
 		seterr(q, "out of memory");
 		return set_fatal(q, MF_QBT_ECONFIG);
 	}
 	snprintf(form, n, "username=%s&password=%s", eu, ep);
 	free(eu);
-	wipe(ep);
+	mf_secret_free(ep);
 	rq.form = form;
 	rc = send_retry(q, &rq, &r);
-	wipe(form);
+	mf_secret_free(form);
 	if (rc != MF_QBT_OK)
 		return rc;
 	snippet(r.body, r.len, s, sizeof s);
@@ -449,66 +441,83 @@ jdup(const cJSON *o, const char *key)
 }
 
 int
-mf_qbt_parse_info(const char *body, size_t len, const char *hash, struct mf_qbt_torrent *t)
+mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_t n,
+    struct mf_qbt_torrent *t)
 {
 	cJSON *a = cJSON_ParseWithLength(body, len), *it;
 	int found = 0;
 
-	memset(t, 0, sizeof *t);
+	memset(t, 0, n * sizeof *t);
 	if (!cJSON_IsArray(a)) {
 		cJSON_Delete(a);
 		return -1;
 	}
 	cJSON_ArrayForEach(it, a) {
 		const char *keys[] = { "hash", "infohash_v1" };
+		size_t i = n;
 
 		if (!cJSON_IsObject(it))
 			continue;
-		for (size_t k = 0; k < 2 && !found; k++) {
+		for (size_t k = 0; k < 2 && i == n; k++) {
 			const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, keys[k]);
 
-			if (cJSON_IsString(h) && h->valuestring &&
-			    strcasecmp(h->valuestring, hash) == 0)
-				found = 1;
+			if (!cJSON_IsString(h) || !h->valuestring)
+				continue;
+			for (i = 0; i < n; i++)
+				if (!t[i].found && strcasecmp(h->valuestring, hashes[i]) == 0)
+					break;
 		}
-		if (!found)
+		if (i == n)
 			continue;
-		t->found = 1;
-		snprintf(t->hash, sizeof t->hash, "%s", hash);
-		t->category = jdup(it, "category");
-		t->tags = jdup(it, "tags");
-		t->save_path = jdup(it, "save_path");
-		t->state = jdup(it, "state");
-		break;
+		t[i].found = 1;
+		snprintf(t[i].hash, sizeof t[i].hash, "%s", hashes[i]);
+		t[i].category = jdup(it, "category");
+		t[i].tags = jdup(it, "tags");
+		t[i].save_path = jdup(it, "save_path");
+		t[i].state = jdup(it, "state");
+		found++;
 	}
 	cJSON_Delete(a);
 	return found;
 }
 
+/*
+ * Hashes per torrents/info request: 4.5.2 drops requests whose header passes about 8 KiB
+ * (200 hashes did), and GET is what every version accepts for it.
+ */
+#define LOOKUP_CHUNK 64
+
 int
-mf_qbt_lookup(struct mf_qbt *q, const char *hash, struct mf_qbt_torrent *t)
+mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n, struct mf_qbt_torrent *t)
 {
 	struct req rq = { REQ_GET, NULL, NULL, NULL, 0 };
 	struct mf_http_resp r;
-	char path[128], s[128];
+	char path[LOOKUP_CHUNK * 43 + 64], s[128];
 	int rc;
 
-	memset(t, 0, sizeof *t);
-	snprintf(path, sizeof path, "torrents/info?hashes=%s", hash);
-	rq.path = path;
-	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
-		return rc;
-	if (r.status != 200) {
-		snippet(r.body, r.len, s, sizeof s);
-		seterr(q, "torrents/info answered HTTP %ld %s", r.status, s);
+	memset(t, 0, n * sizeof *t);
+	for (size_t at = 0; at < n; at += LOOKUP_CHUNK) {
+		size_t m = n - at < LOOKUP_CHUNK ? n - at : LOOKUP_CHUNK, k;
+
+		k = (size_t)snprintf(path, sizeof path, "torrents/info?hashes=");
+		for (size_t i = 0; i < m; i++)
+			k += (size_t)snprintf(path + k, sizeof path - k, "%s%.40s",
+			    i ? "%7C" : "", hashes[at + i]);
+		rq.path = path;
+		if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
+			return rc;
+		if (r.status != 200) {
+			snippet(r.body, r.len, s, sizeof s);
+			seterr(q, "torrents/info answered HTTP %ld %s", r.status, s);
+			mf_http_resp_free(&r);
+			return MF_QBT_EREC;
+		}
+		rc = mf_qbt_parse_info(r.body, r.len, hashes + at, m, t + at);
 		mf_http_resp_free(&r);
-		return MF_QBT_EREC;
-	}
-	rc = mf_qbt_parse_info(r.body, r.len, hash, t);
-	mf_http_resp_free(&r);
-	if (rc < 0) {
-		seterr(q, "torrents/info: the answer is not a JSON array");
-		return MF_QBT_EREC;
+		if (rc < 0) {
+			seterr(q, "torrents/info: the answer is not a JSON array");
+			return MF_QBT_EREC;
+		}
 	}
 	return MF_QBT_OK;
 }
@@ -655,7 +664,7 @@ wait_visible(struct mf_qbt *q, const char *hash, double limit, struct mf_qbt_tor
 	int rc;
 
 	for (;;) {
-		if ((rc = mf_qbt_lookup(q, hash, t)) != MF_QBT_OK || t->found)
+		if ((rc = mf_qbt_lookup(q, &hash, 1, t)) != MF_QBT_OK || t->found)
 			return rc;
 		if (mf_now() - t0 >= limit)
 			return MF_QBT_OK;
@@ -869,96 +878,180 @@ put_qbt(cJSON *rec, const char *hash, const char *status, const char *category,
 	mf_json_put_str(o, "save_path", save_path);
 }
 
-/* Fail rec from a client error kind. */
-static enum mf_rec_result
-fail(cJSON *rec, struct mf_qbt *q, int kind)
+/* Fail a held record (already counted as handled): set the error and say so. */
+static void
+fail_held(struct mf_qbt_run *run, cJSON *rec, int kind, const char *path)
 {
-	mf_rec_error(rec, "upload", kind == MF_QBT_EDOWN || kind == MF_QBT_ERETRY, "%s",
-	    mf_qbt_error(q));
-	return MF_REC_FAIL;
+	struct mf_qbt *q = run->q;
+
+	if (path)
+		mf_rec_error(rec, "upload", kind == MF_QBT_EDOWN || kind == MF_QBT_ERETRY,
+		    "%s: %s", path, mf_qbt_error(q));
+	else
+		mf_rec_error(rec, "upload", kind == MF_QBT_EDOWN || kind == MF_QBT_ERETRY,
+		    "%s", mf_qbt_error(q));
+	mf_warnx("%s: %s", mf_rec_id(rec), mf_json_str(rec, "error.message"));
+	run->failed++;
 }
 
+/* The record handler: check the record, work out hash and save path, and hold it. */
 enum mf_rec_result
 mf_qbt_record(cJSON *rec, void *ctx)
 {
 	struct mf_qbt_run *run = ctx;
-	struct mf_qbt *q = run->q;
-	struct mf_qbt_torrent t;
+	struct mf_qbt_job *j;
 	const char *path = mf_json_str(rec, "torrent.path"), *ih, *sdir;
 	char hash[41], save[4096], why[160];
-	char *buf = NULL;
-	size_t len = 0;
-	int rc, existed;
 
 	if (!path)
 		return MF_REC_SKIP;
-	if (q->fatal)
-		return fail(rec, q, q->fatal);
+	if (run->q->fatal) {
+		mf_rec_error(rec, "upload", run->q->fatal == MF_QBT_EDOWN, "%s",
+		    mf_qbt_error(run->q));
+		return MF_REC_FAIL;
+	}
 	if ((ih = mf_json_str(rec, "torrent.infohash"))) {
 		if (mf_qbt_hash_norm(ih, hash) < 0) {
 			mf_rec_error(rec, "upload", 0, "torrent.infohash is not 40 hex digits");
 			return MF_REC_FAIL;
 		}
 	} else {
-		if (!(buf = mf_read_file(path, run->max_torrent, &len))) {
+		size_t len;
+		char *buf = mf_read_file(path, run->max_torrent, &len);
+		int bad;
+
+		if (!buf) {
 			mf_rec_error(rec, "upload", 0, "%s: %s", path, strerror(errno));
 			return MF_REC_FAIL;
 		}
-		if (infohash(buf, len, hash, why, sizeof why) < 0) {
+		bad = infohash(buf, len, hash, why, sizeof why) < 0;
+		free(buf);
+		if (bad) {
 			mf_rec_error(rec, "upload", 0, "%s: not a torrent file: %s", path, why);
-			free(buf);
 			return MF_REC_FAIL;
 		}
 	}
 	if (!(sdir = mf_json_str(rec, "staging.dir"))) {
 		mf_rec_error(rec, "upload", 0, "no staging.dir: cannot tell qBittorrent where "
 		    "the data is");
-		free(buf);
 		return MF_REC_FAIL;
 	}
 	if (mf_qbt_save_path(sdir, run->seed_root, run->save_map, save, sizeof save) < 0) {
 		mf_rec_error(rec, "upload", 0, "staging.dir %s is not under MF_SEED_ROOT %s, "
 		    "which MF_QBT_SAVEPATH maps: check both", sdir,
 		    run->seed_root ? run->seed_root : "(unset)");
-		free(buf);
 		return MF_REC_FAIL;
 	}
-	if ((rc = mf_qbt_lookup(q, hash, &t)) != MF_QBT_OK) {
-		free(buf);
-		return fail(rec, q, rc);
+	if (run->njobs == run->capjobs) {
+		size_t nc = run->capjobs ? run->capjobs * 2 : 64;
+		struct mf_qbt_job *nj = realloc(run->jobs, nc * sizeof *nj);
+
+		if (!nj) {
+			mf_rec_error(rec, "upload", 1, "out of memory");
+			return MF_REC_FAIL;
+		}
+		run->jobs = nj;
+		run->capjobs = nc;
 	}
-	if (t.found) {
-		put_qbt(rec, hash, "exists", t.category, t.tags, t.save_path);
-		mf_debug("%s: %s already in qBittorrent", mf_rec_id(rec), hash);
-		mf_qbt_torrent_clear(&t);
-		free(buf);
-		return MF_REC_OK;
+	j = &run->jobs[run->njobs];
+	j->rec = rec;
+	memcpy(j->hash, hash, sizeof hash);
+	if (!(j->save = strdup(save))) {
+		mf_rec_error(rec, "upload", 1, "out of memory");
+		return MF_REC_FAIL;
 	}
+	run->njobs++;
+	return MF_REC_OK;
+}
+
+/* Add one held record that qBittorrent does not have. */
+static void
+add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
+{
+	struct mf_qbt *q = run->q;
+	struct mf_qbt_torrent t;
+	const char *path = mf_json_str(j->rec, "torrent.path");
+	size_t len;
+	char *buf;
+	int rc, existed;
+
 	if (run->dry_run) {
-		put_qbt(rec, hash, "would-add", run->category, run->tags, save);
-		mf_info("%s: would add %s (dry run)", mf_rec_id(rec), hash);
-		free(buf);
-		return MF_REC_OK;
+		put_qbt(j->rec, j->hash, "would-add", run->category, run->tags, j->save);
+		mf_info("%s: would add %s (dry run)", mf_rec_id(j->rec), j->hash);
+		return;
 	}
-	if (!buf && !(buf = mf_read_file(path, run->max_torrent, &len))) {
-		mf_rec_error(rec, "upload", 0, "%s: %s", path, strerror(errno));
-		return MF_REC_FAIL;
+	if (!(buf = mf_read_file(path, run->max_torrent, &len))) {
+		seterr(q, "%s", strerror(errno));
+		fail_held(run, j->rec, MF_QBT_EREC, path);
+		return;
 	}
 	if ((rc = mf_qbt_category(q, run->category)) != MF_QBT_OK) {
 		free(buf);
-		return fail(rec, q, rc);
+		fail_held(run, j->rec, rc, NULL);
+		return;
 	}
-	struct mf_qbt_add a = { hash, buf, len, save, run->category, run->tags, run->paused };
+	struct mf_qbt_add a = { j->hash, buf, len, j->save, run->category, run->tags, run->paused };
 	rc = mf_qbt_add(q, &a, &existed, &t);
 	free(buf);
 	if (rc != MF_QBT_OK) {
-		char msg[700];
-
-		snprintf(msg, sizeof msg, "%s: %s", path, mf_qbt_error(q));
-		mf_rec_error(rec, "upload", rc == MF_QBT_EDOWN || rc == MF_QBT_ERETRY, "%s", msg);
-		return MF_REC_FAIL;
+		fail_held(run, j->rec, rc, path);
+		return;
 	}
-	put_qbt(rec, hash, existed ? "exists" : "added", t.category, t.tags, t.save_path);
+	put_qbt(j->rec, j->hash, existed ? "exists" : "added", t.category, t.tags, t.save_path);
 	mf_qbt_torrent_clear(&t);
-	return MF_REC_OK;
+}
+
+/*
+ * Group commit of the stream: the held records are looked up together (one torrents/info
+ * per LOOKUP_CHUNK hashes), then the missing ones are added one by one.  A failure is set
+ * on its record here (the stream then writes it), so flush itself always succeeds.
+ */
+int
+mf_qbt_flush(void *ctx)
+{
+	struct mf_qbt_run *run = ctx;
+	const char **hashes = malloc((run->njobs ? run->njobs : 1) * sizeof *hashes);
+	struct mf_qbt_torrent *t = calloc(run->njobs ? run->njobs : 1, sizeof *t);
+	size_t i;
+	int rc;
+
+	if (!hashes || !t) {
+		seterr(run->q, "out of memory");
+		rc = MF_QBT_ERETRY;
+	} else {
+		for (i = 0; i < run->njobs; i++)
+			hashes[i] = run->jobs[i].hash;
+		rc = run->q->fatal ? run->q->fatal : mf_qbt_lookup(run->q, hashes, run->njobs, t);
+	}
+	for (i = 0; i < run->njobs; i++) {
+		struct mf_qbt_job *j = &run->jobs[i];
+
+		if (rc != MF_QBT_OK) {
+			fail_held(run, j->rec, rc, NULL);
+		} else if (t[i].found) {
+			put_qbt(j->rec, j->hash, "exists", t[i].category, t[i].tags, t[i].save_path);
+			mf_debug("%s: %s already in qBittorrent", mf_rec_id(j->rec), j->hash);
+		} else if (run->q->fatal) {
+			fail_held(run, j->rec, run->q->fatal, NULL);
+		} else {
+			add_one(run, j);
+		}
+		if (t)
+			mf_qbt_torrent_clear(&t[i]);
+		free(j->save);
+	}
+	run->njobs = 0;
+	free(hashes);
+	free(t);
+	return 0;
+}
+
+void
+mf_qbt_run_free(struct mf_qbt_run *run)
+{
+	for (size_t i = 0; i < run->njobs; i++)
+		free(run->jobs[i].save);
+	free(run->jobs);
+	run->jobs = NULL;
+	run->njobs = run->capjobs = 0;
 }

@@ -52,8 +52,10 @@ int mf_qbt_fatal(const struct mf_qbt *q);
 
 /* Log in (done on first use anyway); MF_QBT_OK or an error kind. */
 int mf_qbt_login(struct mf_qbt *q);
-/* torrents/info?hashes=H: t->found says whether it is there. */
-int mf_qbt_lookup(struct mf_qbt *q, const char *hash, struct mf_qbt_torrent *t);
+/* torrents/info for n hashes (in requests of a few dozen): t[i].found says whether
+ * hashes[i] is there. */
+int mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n,
+    struct mf_qbt_torrent *t);
 /* Create the category unless it exists (once per run per name). */
 int mf_qbt_category(struct mf_qbt *q, const char *name);
 
@@ -82,8 +84,10 @@ enum mf_qbt_addres {
 	MF_QBT_UNEXPECTED	/* anything else */
 };
 enum mf_qbt_addres mf_qbt_parse_add(long status, const char *body, size_t len);
-/* torrents/info array: 1 with t filled when hash is in it, 0 when not, -1 when malformed. */
-int mf_qbt_parse_info(const char *body, size_t len, const char *hash, struct mf_qbt_torrent *t);
+/* torrents/info array: how many of the n hashes are in it (t[i] filled for each), or -1
+ * when malformed. */
+int mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_t n,
+    struct mf_qbt_torrent *t);
 /* torrents/categories object: 1 when name is a key, 0 when not, -1 when malformed. */
 int mf_qbt_parse_categories(const char *body, size_t len, const char *name);
 /* "2.8.19" -> 20819 style number (major*10000+minor*100+patch), -1 when malformed. */
@@ -102,7 +106,12 @@ char *mf_qbt_tags_norm(const char *csv);
 int mf_qbt_save_path(const char *staging_dir, const char *seed_root, const char *map,
     char *out, size_t n);
 
-/* What mf-qbt-add does with one record. */
+/* What mf-qbt-add does with the records (its stream ops: record + flush, ctx = run). */
+struct mf_qbt_job {
+	cJSON	*rec;		/* held by the stream until flush returns */
+	char	hash[41];
+	char	*save;
+};
 struct mf_qbt_run {
 	struct mf_qbt	*q;
 	const char	*category;
@@ -112,7 +121,12 @@ struct mf_qbt_run {
 	int		paused;
 	int		dry_run;
 	size_t		max_torrent;	/* largest .torrent read, bytes */
+	size_t		failed;		/* records failed in flush (the stream cannot see them) */
+	struct mf_qbt_job *jobs;
+	size_t		njobs, capjobs;
 };
 enum mf_rec_result mf_qbt_record(cJSON *rec, void *run);
+int mf_qbt_flush(void *run);
+void mf_qbt_run_free(struct mf_qbt_run *run);
 
 #endif

@@ -45,6 +45,9 @@ mkrec() {
 
 hash_of() { cat "$SEED/$1.hash"; }
 
+# "N status" counts of the records with a torrent (failed ones count as "failed").
+statuses() { jq -r 'select(.torrent) | .qbt.status // "failed"' | sort | uniq -c | xargs; }
+
 # Wait (at most 5 s) until the category holds n torrents.
 wait_count() {
 	local i
@@ -95,7 +98,7 @@ no_secret() {
 	run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/out1"
-	assert_equal "$(jq -r 'select(.torrent) | .qbt.status' <<<"$output" | sort | uniq -c | xargs)" "3 added"
+	assert_equal "$(statuses <<<"$output")" "3 added"
 	# the record without a torrent passes untouched
 	assert_equal "$(jq -c 'select(.id == "notorrent")' <<<"$output")" '{"id":"notorrent"}'
 	# the hash mf-qbt-add computed for c matches transmission-show's
@@ -121,7 +124,7 @@ no_secret() {
 	run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_success
 	echo "$output" >"$BATS_TEST_TMPDIR/out2"
-	assert_equal "$(jq -r 'select(.torrent) | .qbt.status' <<<"$output" | sort | uniq -c | xargs)" "3 exists"
+	assert_equal "$(statuses <<<"$output")" "3 exists"
 	assert_equal "$(jq -c 'select(.id == "a") | .qbt.tags' <<<"$output")" '["x","y z"]'
 	assert_equal "$(jq -r 'select(.id == "a") | .qbt.category' <<<"$output")" "$MF_QBT_CATEGORY"
 	wait_count 3

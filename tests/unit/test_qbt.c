@@ -36,18 +36,38 @@ TEST(info)
 	    "\"category\":\"books\",\"tags\":\"a, b c\",\"save_path\":\"/seed\",\"state\":\"pausedUP\"}]";
 	struct mf_qbt_torrent t;
 
-	CHECK_INT(mf_qbt_parse_info(body, strlen(body), h, &t), 1);
+	CHECK_INT(mf_qbt_parse_info(body, strlen(body), &h, 1, &t), 1);
 	CHECK_STR(t.category, "books");
 	CHECK_STR(t.tags, "a, b c");
 	CHECK_STR(t.save_path, "/seed");
 	CHECK_STR(t.hash, h);
 	mf_qbt_torrent_clear(&t);
-	CHECK_INT(mf_qbt_parse_info("[]", 2, h, &t), 0);
-	CHECK_INT(mf_qbt_parse_info("{}", 2, h, &t), -1);
+	CHECK_INT(mf_qbt_parse_info("[]", 2, &h, 1, &t), 0);
+	CHECK_INT(mf_qbt_parse_info("{}", 2, &h, 1, &t), -1);
 	CHECK_INT(mf_qbt_parse_info("[{\"infohash_v1\":\"0123456789abcdef0123456789abcdef01234567\"}]",
-	    62, h, &t), 1);
+	    62, &h, 1, &t), 1);
 	CHECK(t.category == NULL);
 	mf_qbt_torrent_clear(&t);
+}
+
+TEST(info_many)
+{
+	const char *hs[3] = { "1111111111111111111111111111111111111111",
+	    "2222222222222222222222222222222222222222", "3333333333333333333333333333333333333333" };
+	const char *body = "[{\"hash\":\"3333333333333333333333333333333333333333\",\"category\":\"c3\"},"
+	    "{\"hash\":\"1111111111111111111111111111111111111111\",\"category\":\"c1\"},"
+	    "{\"hash\":\"1111111111111111111111111111111111111111\",\"category\":\"dup\"},"
+	    "7, {\"hash\":5}]";
+	struct mf_qbt_torrent t[3];
+
+	CHECK_INT(mf_qbt_parse_info(body, strlen(body), hs, 3, t), 2);
+	CHECK_INT(t[0].found, 1);
+	CHECK_STR(t[0].category, "c1");
+	CHECK_INT(t[1].found, 0);
+	CHECK_INT(t[2].found, 1);
+	CHECK_STR(t[2].category, "c3");
+	for (int i = 0; i < 3; i++)
+		mf_qbt_torrent_clear(&t[i]);
 }
 
 TEST(categories_version)
@@ -107,6 +127,7 @@ main(void)
 {
 	RUN(add_answers);
 	RUN(info);
+	RUN(info_many);
 	RUN(categories_version);
 	RUN(tags_hash);
 	RUN(save_path);
