@@ -82,6 +82,14 @@ same_as_mktorrent() {
 	same_as_mktorrent "Book – Part.m4b" 16
 	assert_equal "$(mf-infohash --json ours.torrent | jq -c '[.name,.files,.size]')" \
 	    '["Book – Part.m4b",1,300001]'
+	# --check takes the file itself, or a folder holding it
+	run mf-torrent --check ours.torrent "Book – Part.m4b"
+	assert_success
+	assert_line "Completion: 100.00% (5/5 pieces)"
+	run mf-torrent --check ours.torrent .
+	assert_success
+	run mf-torrent --check ours.torrent /nonexistent
+	assert_equal "$status" 1
 }
 
 @test "mf-torrent: mkbrr's default exclusions and --exclude globs" {
