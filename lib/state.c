@@ -66,6 +66,9 @@ struct mf_state {
 	char	err[1024];
 };
 
+static void seterr(struct mf_state *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 static void
 seterr(struct mf_state *st, const char *fmt, ...)
 {

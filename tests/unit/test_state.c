@@ -150,6 +150,7 @@ TEST(failures_count_attempts_and_retry_clears)
 	mf_json_num(mf_state_get(r, "B2"), "attempts", &a);
 	CHECK_INT(a, 2);
 	mf_state_close(r);
+	mf_state_close(st);
 }
 
 TEST(torn_tail_is_ignored_then_cut)
