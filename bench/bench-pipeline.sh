@@ -4,7 +4,7 @@
 # local qbittorrent-nox (scripts/qbt-sandbox) and the Audnex stand-in, both on 127.0.0.1.
 # Everything is done: scan, state, hardlink staging, Audnex + audio metadata + MAM JSON,
 # hashing, qBittorrent add, checkpoints.  Target: >= 50 releases/s.  Audnex pacing is off
-# (MF_AUDNEX_RATE=0: the pacing is politeness towards the public API, not work).
+# (MF_AUDNEX_RATE=1000: the pacing is politeness towards the public API, not work).
 # Baseline, measured in the same run: the naive per-release shell loop the original did
 # (mkdir + ln, mktorrent, one curl for the info check and one for the add) over 50 other
 # releases of the same kind; the ratio says how many times faster the pipeline is.
@@ -60,7 +60,7 @@ MF_STATE_DIR=$work/state
 MF_CACHE_DIR=$work/cache
 MF_ANNOUNCE_URL=https://tracker.invalid/announce/benchpasskey
 MF_AUDNEX_URL=http://127.0.0.1:$(cat "$work/audnex.port")
-MF_AUDNEX_RATE=0
+MF_AUDNEX_RATE=1000
 MF_QBT_URL=$url
 MF_QBT_USER=admin
 MF_QBT_PAUSED=1

@@ -99,7 +99,7 @@ e2e_config() {
 		echo "MF_QBT_CATEGORY=e2e-books"
 		echo "MF_QBT_TAGS=mamfast,e2e"
 		echo "MF_TIMEOUT=5"
-		echo "MF_AUDNEX_RATE=0"	# the local stand-in needs no politeness pacing
+		echo "MF_AUDNEX_RATE=1000"	# the local stand-in needs no politeness pacing
 		local kv
 		for kv in "$@"; do echo "$kv"; done
 	} >"$MF_CONFIG"
