@@ -937,11 +937,24 @@ wprep(struct mf_state *st)
 	}
 	if (js.st_size != st->jend) {
 		long long end = js.st_size;
-		char c;
+		char buf[65536];
 
 		/* Walk back to the last newline: what follows is a line nobody acknowledged. */
-		while (end > 0 && pread(st->jfd, &c, 1, end - 1) == 1 && c != '\n')
-			end--;
+		while (end > 0) {
+			size_t n = end < (long long)sizeof buf ? (size_t)end : sizeof buf;
+			ssize_t r = pread(st->jfd, buf, n, end - n);
+			char *nl;
+
+			if (r != (ssize_t)n) {
+				seterr(st, "cannot read %s: %s", st->journp, strerror(r < 0 ? errno : EIO));
+				return -1;
+			}
+			if ((nl = memrchr(buf, '\n', n))) {
+				end -= n - (size_t)(nl - buf) - 1;
+				break;
+			}
+			end -= n;
+		}
 		if (end != js.st_size) {
 			if (ftruncate(st->jfd, end) < 0 || fdatasync(st->jfd) < 0) {
 				seterr(st, "cannot cut the torn tail of %s: %s", st->journp,
