@@ -221,10 +221,13 @@ static int
 send_retry(struct mf_qbt *q, const struct req *rq, struct mf_http_resp *r)
 {
 	struct mf_retry rt;
-	char url[1400], why[300];
+	char *url, why[300];
 	int rc;
 
-	snprintf(url, sizeof url, "%s/api/v2/%s", q->base, rq->path);
+	if (asprintf(&url, "%s/api/v2/%s", q->base, rq->path) < 0) {
+		seterr(q, "out of memory");
+		return set_fatal(q, MF_QBT_ECONFIG);
+	}
 	mf_retry_init(&rt, q->o.retries, q->o.retry_time, q->o.retry_base);
 	for (;;) {
 		if (rq->kind == REQ_GET)
@@ -233,11 +236,14 @@ send_retry(struct mf_qbt *q, const struct req *rq, struct mf_http_resp *r)
 			rc = mf_http_post_form(q->http, url, rq->form, r);
 		else
 			rc = mf_http_post_multipart(q->http, url, rq->parts, rq->nparts, r);
-		if (rc == 0 && r->status < 500 && r->status != 429)
+		if (rc == 0 && r->status < 500 && r->status != 429) {
+			free(url);
 			return MF_QBT_OK;
+		}
 		if (rc != 0 && !transient(r->transport)) {
 			seterr(q, "qBittorrent at %s: %s (check MF_QBT_URL)", q->base, r->error);
 			mf_http_resp_free(r);
+			free(url);
 			return set_fatal(q, MF_QBT_ECONFIG);
 		}
 		if (rc != 0) {
@@ -255,6 +261,7 @@ send_retry(struct mf_qbt *q, const struct req *rq, struct mf_http_resp *r)
 			seterr(q, "qBittorrent at %s unreachable after %d attempts in %.1f s (%s): "
 			    "start it or check MF_QBT_URL, then run again", q->base, rt.attempt,
 			    mf_now() - rt.start, why);
+			free(url);
 			return set_fatal(q, MF_QBT_EDOWN);
 		}
 	}
@@ -453,29 +460,24 @@ mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_
 		return -1;
 	}
 	cJSON_ArrayForEach(it, a) {
-		const char *keys[] = { "hash", "infohash_v1" };
-		size_t i = n;
+		const cJSON *v1 = cJSON_GetObjectItemCaseSensitive(it, "hash");
+		const cJSON *v2 = cJSON_GetObjectItemCaseSensitive(it, "infohash_v1");
+		const char *h1 = cJSON_IsString(v1) ? v1->valuestring : NULL;
+		const char *h2 = cJSON_IsString(v2) ? v2->valuestring : NULL;
 
-		if (!cJSON_IsObject(it))
-			continue;
-		for (size_t k = 0; k < 2 && i == n; k++) {
-			const cJSON *h = cJSON_GetObjectItemCaseSensitive(it, keys[k]);
-
-			if (!cJSON_IsString(h) || !h->valuestring)
+		/* Every slot of a matching hash is filled: a batch may hold one twice. */
+		for (size_t i = 0; i < n; i++) {
+			if (t[i].found || !((h1 && strcasecmp(h1, hashes[i]) == 0) ||
+			    (h2 && strcasecmp(h2, hashes[i]) == 0)))
 				continue;
-			for (i = 0; i < n; i++)
-				if (!t[i].found && strcasecmp(h->valuestring, hashes[i]) == 0)
-					break;
+			t[i].found = 1;
+			snprintf(t[i].hash, sizeof t[i].hash, "%s", hashes[i]);
+			t[i].category = jdup(it, "category");
+			t[i].tags = jdup(it, "tags");
+			t[i].save_path = jdup(it, "save_path");
+			t[i].state = jdup(it, "state");
+			found++;
 		}
-		if (i == n)
-			continue;
-		t[i].found = 1;
-		snprintf(t[i].hash, sizeof t[i].hash, "%s", hashes[i]);
-		t[i].category = jdup(it, "category");
-		t[i].tags = jdup(it, "tags");
-		t[i].save_path = jdup(it, "save_path");
-		t[i].state = jdup(it, "state");
-		found++;
 	}
 	cJSON_Delete(a);
 	return found;

@@ -152,6 +152,19 @@ no_secret() {
 	wait_count 1
 }
 
+@test "70 records at once: one lookup per 64 hashes finds them all on the rerun, no add tried" {
+	for i in $(seq 70); do mkrec "m$i"; done >"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(statuses <<<"$output")" "70 added"
+	wait_count 70
+	run --separate-stderr mf-qbt-add -v <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(statuses <<<"$output")" "70 exists"
+	# found by the batched lookup itself (the add path would log no such line)
+	assert_equal "$(grep -c 'already in qBittorrent' <<<"$stderr")" 70
+}
+
 @test "dry run looks up and adds nothing" {
 	{ mkrec n1; mkrec n2; } >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr mf-qbt-add --dry-run <"$BATS_TEST_TMPDIR/in"
