@@ -1,8 +1,10 @@
 /* scan: find releases in a Libation library and describe each as a record (see scan.h). */
 #include <ctype.h>
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -325,9 +327,39 @@ first_str(const cJSON *o, const char *const *keys)
 	return NULL;
 }
 
+/*
+ * A small file of known size relative to dfd, in one read (the walk has just stat'ed it;
+ * opening it by its full path again would cost a path lookup per release).
+ */
+static char *
+read_small(int dfd, const char *name, off_t size, size_t *len)
+{
+	char *buf;
+	ssize_t n;
+	int fd;
+
+	if (size < 0 || size > (off_t)SIDECAR_MAX)
+		return NULL;
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+		return NULL;
+	if ((buf = malloc((size_t)size + 1)) == NULL) {
+		close(fd);
+		return NULL;
+	}
+	n = read(fd, buf, (size_t)size);
+	close(fd);
+	if (n < 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	*len = (size_t)n;
+	return buf;
+}
+
 /* The Libation sidecar: Audible catalog JSON, snake_case, every key optional. */
 static int
-read_sidecar(const char *path, struct meta *m)
+read_sidecar(int dfd, const char *name, off_t size, struct meta *m)
 {
 	static const char *asin_k[] = { "asin", "Asin", "id", NULL };
 	static const char *title_k[] = { "title", "Title", NULL };
@@ -338,7 +370,7 @@ read_sidecar(const char *path, struct meta *m)
 	const char *s;
 	size_t len;
 
-	if ((buf = mf_read_file(path, SIDECAR_MAX, &len)) == NULL)
+	if ((buf = read_small(dfd, name, size, &len)) == NULL)
 		return -1;
 	root = cJSON_ParseWithLength(buf, len);
 	free(buf);
@@ -515,7 +547,7 @@ read_tags(int dfd, const char *name, struct tags *t)
 /* ---- the walk ---- */
 
 struct ent {
-	char		*name;
+	const char	*name;		/* in the folder's name arena */
 	unsigned char	 type;	/* DT_REG, DT_DIR, DT_LNK or DT_UNKNOWN (other) */
 	off_t		 size;
 };
@@ -533,67 +565,114 @@ ent_cmp(const void *a, const void *b)
 	return strcmp(((const struct ent *)a)->name, ((const struct ent *)b)->name);
 }
 
+/* The entries and, right after them in the same block, their names. */
 static void
 ents_free(struct ent *e, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		free(e[i].name);
+	(void)n;
 	free(e);
 }
 
-/* All entries of dfd but . and .., types resolved without following links, sorted. */
+/* The kernel's directory record, as getdents64(2) returns it. */
+struct kdirent {
+	uint64_t	d_ino;
+	int64_t		d_off;
+	unsigned short	d_reclen;
+	unsigned char	d_type;
+	char		d_name[];
+};
+
+/*
+ * All entries of dfd but . and .., types resolved without following links, sorted.
+ * getdents64(2) on the fd itself: no dup/fdopendir/fstat per folder (this loop is most
+ * of a scan's system calls, and the benchmark holds it to twice find(1)'s time).
+ */
 static int
 read_dir(int dfd, struct ent **out, size_t *np)
 {
-	struct ent *e = NULL, *ne;
-	struct dirent *d;
+	struct ent *e;
 	struct stat sb;
-	size_t n = 0, cap = 0;
-	int fd = dup(dfd);
-	DIR *dir;
+	/* Most folders are small: their names, offsets and types stay on the stack. */
+	char sbuf_names[4096];
+	size_t sbuf_offs[64];
+	unsigned char sbuf_types[64];
+	size_t n = 0, cap = 64, nlen = 0, ncap = sizeof(sbuf_names), i;
+	char buf[32768], *names = sbuf_names, *nn;
+	unsigned char *types = sbuf_types, *nt;
+	size_t *offs = sbuf_offs, *no;
+	ssize_t got, off;
+	int rc = -1;
 
-	if (fd == -1 || (dir = fdopendir(fd)) == NULL) {
-		if (fd != -1)
-			close(fd);
-		return -1;
-	}
-	while ((d = readdir(dir)) != NULL) {
-		unsigned char t = d->d_type;
+	/* Gather names in one buffer, then lay out entries + names in one block. */
+	while ((got = getdents64(dfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < got; off += ((struct kdirent *)(buf + off))->d_reclen) {
+			struct kdirent *d = (struct kdirent *)(buf + off);
+			unsigned char t = d->d_type;
+			size_t l = strlen(d->d_name) + 1;
 
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (t == DT_UNKNOWN) {
-			if (fstatat(dfd, d->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 				continue;
-			t = S_ISREG(sb.st_mode) ? DT_REG : S_ISDIR(sb.st_mode) ? DT_DIR :
-			    S_ISLNK(sb.st_mode) ? DT_LNK : DT_UNKNOWN;
-		} else if (t != DT_REG && t != DT_DIR && t != DT_LNK)
-			t = DT_UNKNOWN;
-		if (n == cap) {
-			cap = cap ? 2 * cap : 32;
-			if ((ne = realloc(e, cap * sizeof(*e))) == NULL)
-				goto fail;
-			e = ne;
+			if (t == DT_UNKNOWN) {
+				if (fstatat(dfd, d->d_name, &sb, AT_SYMLINK_NOFOLLOW) == -1)
+					continue;
+				t = S_ISREG(sb.st_mode) ? DT_REG : S_ISDIR(sb.st_mode) ? DT_DIR :
+				    S_ISLNK(sb.st_mode) ? DT_LNK : DT_UNKNOWN;
+			} else if (t != DT_REG && t != DT_DIR && t != DT_LNK)
+				t = DT_UNKNOWN;
+			if (n == cap) {
+				cap *= 2;
+				if ((no = malloc(cap * sizeof(*offs))) == NULL)
+					goto fail;
+				memcpy(no, offs, n * sizeof(*offs));
+				if (offs != sbuf_offs)
+					free(offs);
+				offs = no;
+				if ((nt = malloc(cap)) == NULL)
+					goto fail;
+				memcpy(nt, types, n);
+				if (types != sbuf_types)
+					free(types);
+				types = nt;
+			}
+			if (nlen + l > ncap) {
+				ncap = 2 * ncap + l;
+				if ((nn = malloc(ncap)) == NULL)
+					goto fail;
+				memcpy(nn, names, nlen);
+				if (names != sbuf_names)
+					free(names);
+				names = nn;
+			}
+			memcpy(names + nlen, d->d_name, l);
+			offs[n] = nlen;
+			types[n] = t;
+			nlen += l;
+			n++;
 		}
-		if ((e[n].name = strdup(d->d_name)) == NULL)
-			goto fail;
-		e[n].type = t;
-		e[n].size = -1;
-		n++;
 	}
-	closedir(dir);
+	if (got == -1 || (e = malloc(n * sizeof(*e) + nlen + 1)) == NULL)
+		goto fail;
+	nn = (char *)(e + n);
+	if (nlen > 0)
+		memcpy(nn, names, nlen);
+	for (i = 0; i < n; i++) {
+		e[i].name = nn + offs[i];
+		e[i].type = types[i];
+		e[i].size = -1;
+	}
 	if (n > 1)
 		qsort(e, n, sizeof(*e), ent_cmp);
 	*out = e;
 	*np = n;
-	return 0;
+	rc = 0;
 fail:
-	closedir(dir);
-	ents_free(e, n);
-	errno = ENOMEM;
-	return -1;
+	if (names != sbuf_names)
+		free(names);
+	if (types != sbuf_types)
+		free(types);
+	if (offs != sbuf_offs)
+		free(offs);
+	return rc;
 }
 
 static int
@@ -645,19 +724,20 @@ parent_is_series(const char *parent, const char *folder, const char *author)
 static void
 put_opt(cJSON *rec, const char *key, const char *s)
 {
-	mf_json_put_str(rec, key, s);	/* NULL becomes null */
+	/* A fresh record: add, no lookup for a key to replace. */
+	cJSON_AddItemToObjectCS(rec, key, s != NULL ? cJSON_CreateString(s) :
+	    cJSON_CreateNull());
 }
 
-static void
-release(struct walk *w, int dfd, const char *path, const char *parent, struct ent *e,
-    size_t n)
+static cJSON *
+release(int dfd, const char *path, const char *parent, struct ent *e, size_t n)
 {
 	struct meta m;
 	struct tags t;
 	struct mf_folder_info fi;
 	struct stat sb;
 	const char *folder = strrchr(path, '/') + 1, *first_audio = NULL, *author0;
-	char *sidecar = NULL, a[11];
+	char *sidecar = NULL, a[11], num[32];
 	cJSON *rec, *files, *f;
 	int bad = 0, have_tags = 0;
 	size_t i, naudio = 0;
@@ -679,9 +759,12 @@ release(struct walk *w, int dfd, const char *path, const char *parent, struct en
 		if (fstatat(dfd, e[i].name, &sb, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
 			continue;
 		f = cJSON_CreateObject();
-		cJSON_AddItemToObject(f, "path", json_name(e[i].name, &bad));
-		mf_json_put_num(f, "size", (double)sb.st_size);
-		mf_json_put_str(f, "kind", mf_file_kind(e[i].name));
+		cJSON_AddItemToObjectCS(f, "path", json_name(e[i].name, &bad));
+		/* Sizes as integers written once (a double would be printed and re-read). */
+		snprintf(num, sizeof(num), "%lld", (long long)sb.st_size);
+		cJSON_AddItemToObjectCS(f, "size", cJSON_CreateRaw(num));
+		cJSON_AddItemToObjectCS(f, "kind", cJSON_CreateStringReference(
+		    mf_file_kind(e[i].name)));
 		cJSON_AddItemToArray(files, f);
 		if (mf_is_audio(e[i].name) && naudio++ == 0)
 			first_audio = e[i].name;
@@ -690,7 +773,7 @@ release(struct walk *w, int dfd, const char *path, const char *parent, struct en
 		    SIDECAR_SUFFIX) == 0 && (sidecar = malloc(strlen(path) +
 		    strlen(e[i].name) + 2)) != NULL) {
 			sprintf(sidecar, "%s/%s", path, e[i].name);
-			if (read_sidecar(sidecar, &m) == -1) {
+			if (read_sidecar(dfd, e[i].name, sb.st_size, &m) == -1) {
 				mf_warnx("%s: not a readable JSON object: ignored", sidecar);
 				free(sidecar);
 				sidecar = NULL;
@@ -751,49 +834,159 @@ release(struct walk *w, int dfd, const char *path, const char *parent, struct en
 	fill(&m.title, folder);
 
 	if (m.asin[0] != '\0') {
-		mf_json_put_str(rec, "id", m.asin);
-		mf_json_put_str(rec, "asin", m.asin);
+		put_opt(rec, "id", m.asin);
+		put_opt(rec, "asin", m.asin);
 	} else {
-		cJSON_AddItemToObject(rec, "id", json_name(path, &bad));
-		mf_json_put_str(rec, "asin", NULL);
+		cJSON_AddItemToObjectCS(rec, "id", json_name(path, &bad));
+		put_opt(rec, "asin", NULL);
 	}
-	cJSON_AddItemToObject(rec, "source_dir", json_name(path, &bad));
+	cJSON_AddItemToObjectCS(rec, "source_dir", json_name(path, &bad));
 	put_opt(rec, "title", m.title);
 	put_opt(rec, "subtitle", m.subtitle);
-	cJSON_AddItemToObject(rec, "authors", m.authors ? m.authors : cJSON_CreateArray());
-	cJSON_AddItemToObject(rec, "narrators", m.narrators ? m.narrators : cJSON_CreateArray());
+	cJSON_AddItemToObjectCS(rec, "authors", m.authors ? m.authors : cJSON_CreateArray());
+	cJSON_AddItemToObjectCS(rec, "narrators", m.narrators ? m.narrators : cJSON_CreateArray());
 	m.authors = m.narrators = NULL;
 	put_opt(rec, "series", m.series);
 	put_opt(rec, "series_position", m.position);
 	put_opt(rec, "year", m.year);
-	cJSON_AddItemToObject(rec, "files", files);
+	cJSON_AddItemToObjectCS(rec, "files", files);
 	if (sidecar != NULL)
-		cJSON_AddItemToObject(rec, "sidecar", json_name(sidecar, &bad));
+		cJSON_AddItemToObjectCS(rec, "sidecar", json_name(sidecar, &bad));
 	else
-		mf_json_put_str(rec, "sidecar", NULL);
+		put_opt(rec, "sidecar", NULL);
 	if (bad)
 		mf_rec_error(rec, "scan", 0, "%s: a file or folder name is not valid UTF-8 "
 		    "(shown with \\xNN): rename it", mf_json_str(rec, "source_dir"));
 	else if (m.asin[0] == '\0')
 		mf_rec_error(rec, "scan", 0, "%s: no ASIN in a sidecar, the names or the tags: "
 		    "add one to the folder name as [B0XXXXXXXX]", path);
-	if (mf_rec_has_error(rec)) {
+	if (mf_rec_has_error(rec))
 		mf_warnx("%s", mf_json_str(rec, "error.message"));
-		w->st->failed++;
-	}
-	w->st->releases++;
-	if (mf_rec_write(w->o->out, rec) == -1)
-		w->werr = 1;
-	cJSON_Delete(rec);
 	free(sidecar);
 	meta_free(&m);
 	tags_free(&t);
 	mf_folder_info_free(&fi);
+	return rec;
 }
 
+/*
+ * Releases are described by worker threads while the walk goes on (on two cores a scan
+ * is then bounded by the walk itself, which find(1) also does), and written in walk order
+ * by whichever worker completes the next one due.
+ */
+#define SCAN_WORKERS	2
+#define SCAN_AHEAD	256	/* releases the walk may run ahead of the output */
+
+struct job {
+	int		 dfd;		/* the release folder, owned by the job */
+	char		*path, *parent;
+	struct ent	*e;
+	size_t		 n;
+	char		*line;		/* the record, once described */
+	int		 failed, done;
+};
+
+struct pool {
+	pthread_mutex_t	  mu;
+	pthread_cond_t	  more, room;
+	struct job	**jobs;
+	size_t		  njobs, cap, next_take, next_write;
+	int		  walk_done;
+	struct walk	 *w;
+};
+
+/* Write the finished jobs at the head of the queue, in order (pool locked). */
 static void
-walk(struct walk *w, int dfd, const char *path, const char *parent, int depth)
+drain(struct pool *p)
 {
+	struct job *j;
+
+	while (p->next_write < p->njobs && (j = p->jobs[p->next_write])->done) {
+		if (j->line == NULL || fputs(j->line, p->w->o->out) == EOF ||
+		    putc('\n', p->w->o->out) == EOF || fflush(p->w->o->out) == EOF)
+			__atomic_store_n(&p->w->werr, 1, __ATOMIC_RELAXED);
+		p->w->st->releases++;
+		p->w->st->failed += j->failed;
+		free(j->line);
+		free(j);
+		p->jobs[p->next_write++] = NULL;
+		pthread_cond_signal(&p->room);
+	}
+}
+
+static void *
+worker(void *arg)
+{
+	struct pool *p = arg;
+	struct job *j;
+	cJSON *rec;
+
+	pthread_mutex_lock(&p->mu);
+	for (;;) {
+		while (p->next_take == p->njobs && !p->walk_done)
+			pthread_cond_wait(&p->more, &p->mu);
+		if (p->next_take == p->njobs)
+			break;
+		j = p->jobs[p->next_take++];
+		pthread_mutex_unlock(&p->mu);
+		rec = release(j->dfd, j->path, j->parent, j->e, j->n);
+		j->line = rec != NULL ? mf_json_line(rec) : NULL;
+		j->failed = rec != NULL && mf_rec_has_error(rec);
+		cJSON_Delete(rec);
+		close(j->dfd);
+		ents_free(j->e, j->n);
+		free(j->path);
+		free(j->parent);
+		pthread_mutex_lock(&p->mu);
+		j->done = 1;
+		drain(p);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Queue a release; the job owns dfd and e from here on. */
+static void
+push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *e, size_t n)
+{
+	struct job *j = calloc(1, sizeof(*j)), **nj;
+
+	pthread_mutex_lock(&p->mu);
+	while (p->njobs - p->next_write >= SCAN_AHEAD)
+		pthread_cond_wait(&p->room, &p->mu);
+	if (p->njobs == p->cap) {
+		p->cap = p->cap ? 2 * p->cap : 1024;
+		if ((nj = realloc(p->jobs, p->cap * sizeof(*nj))) == NULL) {
+			free(j);
+			j = NULL;
+		} else
+			p->jobs = nj;
+	}
+	if (j == NULL || (j->path = strdup(path)) == NULL ||
+	    (parent != NULL && (j->parent = strdup(parent)) == NULL)) {
+		/* Out of memory: counted as a write failure, the walk stops. */
+		__atomic_store_n(&p->w->werr, 1, __ATOMIC_RELAXED);
+		pthread_mutex_unlock(&p->mu);
+		if (j != NULL)
+			free(j->path);
+		free(j);
+		close(dfd);
+		ents_free(e, n);
+		return;
+	}
+	j->dfd = dfd;
+	j->e = e;
+	j->n = n;
+	p->jobs[p->njobs++] = j;
+	pthread_cond_signal(&p->more);
+	pthread_mutex_unlock(&p->mu);
+}
+
+/* Walk dfd; returns 1 when dfd was handed to a release job (the caller must not close it). */
+static int
+walk(struct pool *p, int dfd, const char *path, const char *parent, int depth)
+{
+	struct walk *w = p->w;
 	struct ent *e;
 	size_t n, i;
 	char *sub;
@@ -801,16 +994,16 @@ walk(struct walk *w, int dfd, const char *path, const char *parent, int depth)
 
 	if (read_dir(dfd, &e, &n) == -1) {
 		mf_warn("%s: cannot read the folder", path);
-		return;
+		return 0;
 	}
 	if (depth > 0)
 		for (i = 0; i < n; i++)
 			if (e[i].type == DT_REG && mf_is_audio(e[i].name) && e[i].name[0] != '.') {
-				release(w, dfd, path, parent, e, n);
-				ents_free(e, n);
-				return;
+				push(p, dfd, path, parent, e, n);
+				return 1;
 			}
-	for (i = 0; i < n && depth < w->o->depth && !w->werr; i++) {
+	for (i = 0; i < n && depth < w->o->depth && !__atomic_load_n(&w->werr, __ATOMIC_RELAXED);
+	    i++) {
 		if (e[i].type == DT_LNK) {
 			w->st->skipped++;
 			continue;
@@ -828,25 +1021,54 @@ walk(struct walk *w, int dfd, const char *path, const char *parent, int depth)
 		}
 		if ((sub = malloc(strlen(path) + strlen(e[i].name) + 2)) != NULL) {
 			sprintf(sub, "%s/%s", path, e[i].name);
-			walk(w, fd, sub, depth > 0 ? strrchr(path, '/') + 1 : NULL, depth + 1);
+			if (walk(p, fd, sub, depth > 0 ? strrchr(path, '/') + 1 : NULL,
+			    depth + 1))
+				fd = -1;
 			free(sub);
 		}
-		close(fd);
+		if (fd != -1)
+			close(fd);
 	}
 	ents_free(e, n);
+	return 0;
 }
 
 int
 mf_scan_library(const char *root, const struct mf_scan_opts *o, struct mf_scan_stats *st)
 {
 	struct walk w = { o, st, root, 0 };
-	int fd;
+	struct pool p;
+	pthread_t tid[SCAN_WORKERS];
+	int fd, i, nt = 0;
 
 	if ((fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
 		mf_warn("%s: cannot open the library", root);
 		return EX_NOINPUT;
 	}
-	walk(&w, fd, root, NULL, 0);
-	close(fd);
+	memset(&p, 0, sizeof(p));
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.more, NULL);
+	pthread_cond_init(&p.room, NULL);
+	p.w = &w;
+	for (i = 0; i < SCAN_WORKERS; i++)
+		if (pthread_create(&tid[nt], NULL, worker, &p) == 0)
+			nt++;
+	if (nt == 0) {
+		mf_warnx("cannot start a thread");
+		close(fd);
+		return EX_OSERR;
+	}
+	if (walk(&p, fd, root, NULL, 0) == 0)
+		close(fd);
+	pthread_mutex_lock(&p.mu);
+	p.walk_done = 1;
+	pthread_cond_broadcast(&p.more);
+	pthread_mutex_unlock(&p.mu);
+	for (i = 0; i < nt; i++)
+		pthread_join(tid[i], NULL);
+	free(p.jobs);
+	pthread_cond_destroy(&p.more);
+	pthread_cond_destroy(&p.room);
+	pthread_mutex_destroy(&p.mu);
 	return w.werr ? EX_IOERR : 0;
 }
