@@ -129,6 +129,13 @@ no_secret() {
 	assert_equal "$(jq -r 'select(.id == "a") | .qbt.category' <<<"$output")" "$MF_QBT_CATEGORY"
 	wait_count 3
 	assert_equal "$(qbt_torrent "$h" added_on)" "$added_on"
+	# one more in the same, now existing, category (createCategory answers 409)
+	mkrec d >"$BATS_TEST_TMPDIR/in3"
+	run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in3"
+	assert_success
+	assert_equal "$(statuses <<<"$output")" "1 added"
+	wait_count 4
+	assert_equal "$(qbt_torrent "$(hash_of d)" category)" "$MF_QBT_CATEGORY"
 	no_secret "$MF_QBT_PASS"
 }
 
