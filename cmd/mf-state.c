@@ -52,6 +52,47 @@ load_store(int writable)
 	return st;
 }
 
+/* The whole store as it is now, for a command that only reads it. */
+static struct mf_state *
+read_store(void)
+{
+	struct mf_state *st = load_store(0);
+
+	mf_state_unlock(st);
+	return st;
+}
+
+/* The sorted ids of the store, or exit. */
+static const char **
+all_ids(struct mf_state *st, size_t *n)
+{
+	const char **ids = mf_state_ids(st, n);
+
+	if (!ids)
+		mf_errx(EX_SOFTWARE, "out of memory");
+	return ids;
+}
+
+/* Close a store that was only read; the exit status of what was printed. */
+static int
+done_reading(struct mf_state *st)
+{
+	mf_state_close(st);
+	return fflush(stdout) == EOF ? EX_IOERR : 0;
+}
+
+/* Print obj as indented JSON. */
+static void
+print_json(const cJSON *obj)
+{
+	char *s = cJSON_Print(obj);
+
+	if (!s)
+		mf_errx(EX_SOFTWARE, "out of memory");
+	puts(s);
+	free(s);
+}
+
 /* Commit, unlock and close; exits 74 when the update could not be made durable. */
 static void
 finish_store(struct mf_state *st)
@@ -75,7 +116,6 @@ pending_rec(cJSON *rec, void *ctx)
 {
 	struct pending *p = ctx;
 	const char *id = mf_json_str(rec, "id");
-	static const char *const at[] = { "staged_at", "metadata_at", "torrent_at", "uploaded_at" };
 	const cJSON *e;
 	cJSON *cps;
 
@@ -101,24 +141,20 @@ pending_rec(cJSON *rec, void *ctx)
 	for (int i = 0; i < MF_NSTAGES; i++) {
 		char path[64];
 
-		snprintf(path, sizeof path, "checkpoints.%s", at[i]);
-		mf_json_put_str(cps, at[i], e ? mf_json_str(e, path) : NULL);
+		snprintf(path, sizeof path, "checkpoints.%s", mf_stage_at[i]);
+		mf_json_put_str(cps, mf_stage_at[i], e ? mf_json_str(e, path) : NULL);
 	}
 	mf_json_put(rec, "checkpoints", cps);
 	if (!e)
 		return MF_REC_OK;
 	/* Restore what finished stages produced, so later tools can skip them. */
-	static const char *const restore[][2] = {
-		{ "staging", "dir" }, { "staging", "name" }, { "meta", "mam_json" },
-		{ "torrent", "path" }, { "torrent", "infohash" },
-	};
-	for (size_t i = 0; i < sizeof restore / sizeof *restore; i++) {
+	for (const struct mf_stage_field *f = mf_stage_fields; f->group; f++) {
 		char path[64];
 		const char *v;
 
-		snprintf(path, sizeof path, "%s.%s", restore[i][0], restore[i][1]);
-		if ((v = mf_json_str(e, path)))
-			mf_json_put_str(mf_json_obj(rec, restore[i][0]), restore[i][1], v);
+		snprintf(path, sizeof path, "%s.%s", f->group, f->field);
+		if (f->stage != MF_UPLOADED && (v = mf_json_str(e, path)))
+			mf_json_put_str(mf_json_obj(rec, f->group), f->field, v);
 	}
 	return MF_REC_OK;
 }
@@ -205,9 +241,7 @@ checkpoint_rec(cJSON *rec, void *ctx)
 		mf_json_put_str(mf_json_obj(rec, "checkpoints"), "failed_at", at);
 		return MF_REC_SKIP;
 	}
-	char key[32];
-	snprintf(key, sizeof key, "%s_at", mf_stage_names[c->stage]);
-	mf_json_put_str(mf_json_obj(rec, "checkpoints"), key, at);
+	mf_json_put_str(mf_json_obj(rec, "checkpoints"), mf_stage_at[c->stage], at);
 	return MF_REC_OK;
 }
 
@@ -307,10 +341,8 @@ cmd_list(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(stderr, EX_USAGE);
-	st = load_store(0);
-	mf_state_unlock(st);
-	if (!(ids = mf_state_ids(st, &n)))
-		mf_errx(EX_SOFTWARE, "out of memory");
+	st = read_store();
+	ids = all_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *e = mf_state_get(st, ids[i]);
 
@@ -337,8 +369,7 @@ cmd_list(int argc, char **argv)
 		putchar('\n');
 	}
 	free(ids);
-	mf_state_close(st);
-	return fflush(stdout) == EOF ? EX_IOERR : 0;
+	return done_reading(st);
 }
 
 static int
@@ -346,22 +377,17 @@ cmd_show(int argc, char **argv)
 {
 	struct mf_state *st;
 	const cJSON *e;
-	char *s;
 
 	if (argc != 2)
 		usage(stderr, EX_USAGE);
-	st = load_store(0);
-	mf_state_unlock(st);
+	st = read_store();
 	if (!(e = mf_state_get(st, argv[1]))) {
 		mf_warnx("%s: no such release in the store", argv[1]);
 		mf_state_close(st);
 		return 1;
 	}
-	s = cJSON_Print(e);
-	puts(s ? s : "null");
-	free(s);
-	mf_state_close(st);
-	return fflush(stdout) == EOF ? EX_IOERR : 0;
+	print_json(e);
+	return done_reading(st);
 }
 
 static int
@@ -376,10 +402,8 @@ cmd_stats(int argc, char **argv)
 
 	if (argc > 2 || (argc == 2 && !json))
 		usage(stderr, EX_USAGE);
-	st = load_store(0);
-	mf_state_unlock(st);
-	if (!(ids = mf_state_ids(st, &n)))
-		mf_errx(EX_SOFTWARE, "out of memory");
+	st = read_store();
+	ids = all_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		complete += is_complete(mf_state_get(st, ids[i]));
 		failed += is_failed(mf_state_get(st, ids[i]));
@@ -394,8 +418,7 @@ cmd_stats(int argc, char **argv)
 	    n, complete, (long)n - complete, failed, h.journal_ops, h.journal_bytes,
 	    h.snapshot_entries, h.snapshot_bytes, h.generation);
 	free(ids);
-	mf_state_close(st);
-	return fflush(stdout) == EOF ? EX_IOERR : 0;
+	return done_reading(st);
 }
 
 /* ---- changing commands ---- */
@@ -414,8 +437,7 @@ cmd_retry_forget(int argc, char **argv, const char *op)
 		const char **ids;
 		size_t k;
 
-		if (!(ids = mf_state_ids(st, &k)))
-			mf_errx(EX_SOFTWARE, "out of memory");
+		ids = all_ids(st, &k);
 		for (size_t i = 0; i < k; i++)
 			if (is_failed(mf_state_get(st, ids[i])) && ++n &&
 			    mf_state_append(st, mf_state_op_simple(op, ids[i], time(NULL))) < 0)
@@ -442,20 +464,14 @@ cmd_export(int argc, char **argv)
 {
 	struct mf_state *st;
 	cJSON *doc;
-	char *s;
 
 	if (argc != 1)
 		usage(stderr, EX_USAGE);
-	st = load_store(0);
-	mf_state_unlock(st);
+	st = read_store();
 	doc = mf_state_export(st);
-	if (!(s = cJSON_Print(doc)))
-		mf_errx(EX_SOFTWARE, "out of memory");
-	puts(s);
-	free(s);
+	print_json(doc);
 	cJSON_Delete(doc);
-	mf_state_close(st);
-	return fflush(stdout) == EOF ? EX_IOERR : 0;
+	return done_reading(st);
 }
 
 static int
@@ -520,8 +536,7 @@ cmd_check(int argc, char **argv)
 	if (h.stale_journal)
 		mf_warnx("store: the journal predates the snapshot (an interrupted compaction)");
 	store_problems = h.corrupt_lines + (h.torn_bytes > 0) + h.bad_header + h.stale_journal;
-	if (!(ids = mf_state_ids(st, &n)))
-		mf_errx(EX_SOFTWARE, "out of memory");
+	ids = all_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *e = mf_state_get(st, ids[i]);
 

@@ -29,8 +29,15 @@
 #define COMPACT_MIN	(4LL << 20)
 
 const char *const mf_stage_names[MF_NSTAGES] = { "staged", "metadata", "torrent", "uploaded" };
-static const char *const stage_at[MF_NSTAGES] = {
+const char *const mf_stage_at[MF_NSTAGES] = {
 	"staged_at", "metadata_at", "torrent_at", "uploaded_at"
+};
+const struct mf_stage_field mf_stage_fields[] = {
+	{ MF_STAGED, "staging", "dir" }, { MF_STAGED, "staging", "name" },
+	{ MF_METADATA, "meta", "mam_json" },
+	{ MF_TORRENT, "torrent", "path" }, { MF_TORRENT, "torrent", "infohash" },
+	{ MF_UPLOADED, "qbt", "hash" },
+	{ MF_NSTAGES, NULL, NULL }
 };
 /* Status after each stage, in rank order after "NEW" (the original MAMFast names). */
 static const char *const status_names[] = {
@@ -272,7 +279,7 @@ new_entry(const char *id, const char *at)
 	mf_json_put_str(e, "processed_at", NULL);
 	o = mf_json_obj(e, "checkpoints");
 	for (int i = 0; i < MF_NSTAGES; i++)
-		mf_json_put_str(o, stage_at[i], NULL);
+		mf_json_put_str(o, mf_stage_at[i], NULL);
 	o = mf_json_obj(e, "staging");
 	mf_json_put_str(o, "dir", NULL);
 	mf_json_put_str(o, "name", NULL);
@@ -322,6 +329,22 @@ add_history(cJSON *e, const char *at, const char *event, const char *message)
 	cJSON_AddItemToArray(hist, h);
 }
 
+/* e.failure = {stage, message, retryable, at, attempts}, and e.attempts. */
+static void
+set_failure(cJSON *e, const char *stage, const char *message, int retryable, const char *at,
+    double attempts)
+{
+	cJSON *f = cJSON_CreateObject();
+
+	mf_json_put_str(f, "stage", stage);
+	mf_json_put_str(f, "message", message);
+	mf_json_put_bool(f, "retryable", retryable);
+	mf_json_put_str(f, "at", at);
+	mf_json_put_num(f, "attempts", attempts);
+	mf_json_put(e, "failure", f);
+	mf_json_put_num(e, "attempts", attempts);
+}
+
 void
 mf_state_apply(cJSON **entry, const cJSON *op)
 {
@@ -366,7 +389,7 @@ mf_state_apply(cJSON **entry, const cJSON *op)
 	if (is_cp) {
 		const cJSON *grp;
 
-		mf_json_put_str(mf_json_obj(e, "checkpoints"), stage_at[stage], at);
+		mf_json_put_str(mf_json_obj(e, "checkpoints"), mf_stage_at[stage], at);
 		cJSON_ArrayForEach(grp, cJSON_GetObjectItemCaseSensitive(op, "set"))
 			if (grp->string && cJSON_IsObject(grp))
 				merge_strings(mf_json_obj(e, grp->string), grp, 0);
@@ -380,19 +403,13 @@ mf_state_apply(cJSON **entry, const cJSON *op)
 		add_history(e, at, mf_stage_names[stage], NULL);
 	} else {
 		double n = 0;
-		cJSON *f = cJSON_CreateObject();
 
 		mf_json_num(e, "attempts", &n);
 		if (!(n >= 0 && n < 1e9))
 			n = 0;
 		n += 1;
-		mf_json_put_num(e, "attempts", n);
-		mf_json_put_str(f, "stage", mf_json_str(op, "stage"));
-		mf_json_put_str(f, "message", mf_json_str(op, "message"));
-		mf_json_put_bool(f, "retryable", mf_json_bool(op, "retryable", 0));
-		mf_json_put_str(f, "at", at);
-		mf_json_put_num(f, "attempts", n);
-		mf_json_put(e, "failure", f);
+		set_failure(e, mf_json_str(op, "stage"), mf_json_str(op, "message"),
+		    mf_json_bool(op, "retryable", 0), at, n);
 		add_history(e, at, "failed", mf_json_str(op, "message"));
 	}
 }
@@ -423,41 +440,20 @@ op_base(const cJSON *rec, const char *type, time_t now)
 	return op;
 }
 
-/* set[group][field] = rec's group.field when it is a string. */
-static void
-op_set(cJSON *op, const cJSON *rec, const char *group, const char *field, const char *as)
-{
-	char path[128];
-	const char *v;
-
-	snprintf(path, sizeof path, "%s.%s", group, field);
-	if ((v = mf_json_str(rec, path)))
-		mf_json_put_str(mf_json_obj(mf_json_obj(op, "set"), group), as, v);
-}
-
 cJSON *
 mf_state_op_checkpoint(const cJSON *rec, enum mf_stage stage, time_t now)
 {
 	cJSON *op = op_base(rec, "cp", now);
 
 	mf_json_put_str(op, "stage", mf_stage_names[stage]);
-	switch (stage) {
-	case MF_STAGED:
-		op_set(op, rec, "staging", "dir", "dir");
-		op_set(op, rec, "staging", "name", "name");
-		break;
-	case MF_METADATA:
-		op_set(op, rec, "meta", "mam_json", "mam_json");
-		break;
-	case MF_TORRENT:
-		op_set(op, rec, "torrent", "path", "path");
-		op_set(op, rec, "torrent", "infohash", "infohash");
-		break;
-	case MF_UPLOADED:
-		op_set(op, rec, "qbt", "hash", "hash");
-		break;
-	default:
-		break;
+	/* set[group][field] = rec's group.field when it is a string */
+	for (const struct mf_stage_field *f = mf_stage_fields; f->group; f++) {
+		char path[128];
+		const char *v;
+
+		snprintf(path, sizeof path, "%s.%s", f->group, f->field);
+		if (f->stage == stage && (v = mf_json_str(rec, path)))
+			mf_json_put_str(mf_json_obj(mf_json_obj(op, "set"), f->group), f->field, v);
 	}
 	return op;
 }
@@ -968,13 +964,35 @@ wprep(struct mf_state *st)
 	return 0;
 }
 
+/*
+ * Read path from off to its end into *buf (malloc'd) and its inode into *ino.
+ * 1 when read, 0 when the file does not exist, -1 on error (message set).
+ */
+static int
+slurp(struct mf_state *st, const char *path, long long off, char **buf, size_t *len, ino_t *ino)
+{
+	struct stat sb;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return 0;
+	if (fd < 0 || fstat(fd, &sb) < 0 || !(*buf = read_from(fd, off, len))) {
+		seterr(st, "cannot read %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	*ino = sb.st_ino;
+	return 1;
+}
+
 static int
 load_all(struct mf_state *st)
 {
-	struct stat sb;
 	char *buf;
 	size_t len;
-	int fd;
+	int r;
 
 	index_clear(st);
 	memset(&st->h, 0, sizeof st->h);
@@ -982,39 +1000,22 @@ load_all(struct mf_state *st)
 	st->idx_s_exists = 0;
 	st->idx_s_ino = st->idx_j_ino = 0;
 	st->jr_off = 0;
-	if ((fd = open(st->snapp, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (fstat(fd, &sb) < 0 || !(buf = read_from(fd, 0, &len))) {
-			seterr(st, "cannot read %s: %s", st->snapp, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		close(fd);
+	if ((r = slurp(st, st->snapp, 0, &buf, &len, &st->idx_s_ino)) < 0)
+		return -1;
+	if (r) {
 		st->idx_s_exists = 1;
-		st->idx_s_ino = sb.st_ino;
 		st->h.snapshot_bytes = len;
-		size_t used = parse(st, buf, len, 0, 1);
-		if (used < len)
+		if (parse(st, buf, len, 0, 1) < len)
 			st->h.corrupt_lines++;	/* snapshots are whole: any tail is damage */
 		free(buf);
-	} else if (errno != ENOENT) {
-		seterr(st, "cannot open %s: %s", st->snapp, strerror(errno));
-		return -1;
 	}
-	if ((fd = open(st->journp, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (fstat(fd, &sb) < 0 || !(buf = read_from(fd, 0, &len))) {
-			seterr(st, "cannot read %s: %s", st->journp, strerror(errno));
-			close(fd);
-			return -1;
-		}
-		close(fd);
-		st->idx_j_ino = sb.st_ino;
+	if ((r = slurp(st, st->journp, 0, &buf, &len, &st->idx_j_ino)) < 0)
+		return -1;
+	if (r) {
 		st->jr_off = parse(st, buf, len, 1, 1);
 		st->h.torn_bytes = len - st->jr_off;
 		st->h.journal_bytes = len;
 		free(buf);
-	} else if (errno != ENOENT) {
-		seterr(st, "cannot open %s: %s", st->journp, strerror(errno));
-		return -1;
 	}
 	st->loaded = 1;
 	return 0;
@@ -1027,7 +1028,8 @@ mf_state_load(struct mf_state *st)
 	int s_ok = stat(st->snapp, &ss) == 0, j_ok = stat(st->journp, &js) == 0;
 	char *buf;
 	size_t len;
-	int fd;
+	ino_t ino;
+	int r;
 
 	if (!st->loaded || s_ok != st->idx_s_exists || (s_ok && ss.st_ino != st->idx_s_ino) ||
 	    !j_ok || js.st_ino != st->idx_j_ino || js.st_size < st->jr_off)
@@ -1035,16 +1037,14 @@ mf_state_load(struct mf_state *st)
 	if (js.st_size == st->jr_off)
 		return 0;
 	/* Only what was appended since we last looked. */
-	if ((fd = open(st->journp, O_RDONLY | O_CLOEXEC)) < 0 || !(buf = read_from(fd, st->jr_off, &len))) {
-		seterr(st, "cannot read %s: %s", st->journp, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	if ((r = slurp(st, st->journp, st->jr_off, &buf, &len, &ino)) <= 0 || ino != st->idx_j_ino) {
+		if (r > 0)
+			free(buf);
+		return r < 0 ? -1 : load_all(st);	/* replaced meanwhile */
 	}
-	close(fd);
+	st->h.journal_bytes = st->jr_off + (long long)len;
 	st->jr_off += parse(st, buf, len, 1, 0);
-	st->h.journal_bytes = js.st_size;
-	st->h.torn_bytes = js.st_size - st->jr_off;
+	st->h.torn_bytes = st->h.journal_bytes - st->jr_off;
 	free(buf);
 	return 0;
 }
@@ -1212,12 +1212,6 @@ mf_state_compact(struct mf_state *st)
 
 /* ---- the original MAMFast processed.json ---- */
 
-static const char *
-str_or_null(const cJSON *o, const char *path)
-{
-	return mf_json_str(o, path);
-}
-
 cJSON *
 mf_state_export(const struct mf_state *st)
 {
@@ -1232,32 +1226,32 @@ mf_state_export(const struct mf_state *st)
 		return doc;
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *e = mf_state_get(st, ids[i]);
-		const char *status = str_or_null(e, "status");
+		const char *status = mf_json_str(e, "status");
 		int any = status_rank(status) > 0;
 
 		for (int s = 0; s < MF_NSTAGES; s++) {
 			char p[64];
 
-			snprintf(p, sizeof p, "checkpoints.%s", stage_at[s]);
-			any |= str_or_null(e, p) != NULL;
+			snprintf(p, sizeof p, "checkpoints.%s", mf_stage_at[s]);
+			any |= mf_json_str(e, p) != NULL;
 		}
 		if (any) {
 			cJSON *p = cJSON_CreateObject(), *cp;
 
-			mf_json_put_str(p, "asin", str_or_null(e, "asin"));
-			mf_json_put_str(p, "title", str_or_null(e, "title"));
-			mf_json_put_str(p, "author", str_or_null(e, "author"));
-			mf_json_put_str(p, "processed_at", str_or_null(e, "processed_at"));
-			mf_json_put_str(p, "staging_dir", str_or_null(e, "staging.dir"));
-			mf_json_put_str(p, "torrent_path", str_or_null(e, "torrent.path"));
-			mf_json_put_str(p, "infohash", str_or_null(e, "torrent.infohash"));
+			mf_json_put_str(p, "asin", mf_json_str(e, "asin"));
+			mf_json_put_str(p, "title", mf_json_str(e, "title"));
+			mf_json_put_str(p, "author", mf_json_str(e, "author"));
+			mf_json_put_str(p, "processed_at", mf_json_str(e, "processed_at"));
+			mf_json_put_str(p, "staging_dir", mf_json_str(e, "staging.dir"));
+			mf_json_put_str(p, "torrent_path", mf_json_str(e, "torrent.path"));
+			mf_json_put_str(p, "infohash", mf_json_str(e, "torrent.infohash"));
 			mf_json_put_str(p, "status", status_rank(status) ? status : "STAGED");
 			cp = mf_json_obj(p, "checkpoints");
 			for (int s = 0; s < MF_NSTAGES; s++) {
 				char path[64];
 
-				snprintf(path, sizeof path, "checkpoints.%s", stage_at[s]);
-				mf_json_put_str(cp, stage_at[s], str_or_null(e, path));
+				snprintf(path, sizeof path, "checkpoints.%s", mf_stage_at[s]);
+				mf_json_put_str(cp, mf_stage_at[s], mf_json_str(e, path));
 			}
 			cJSON_AddItemToObject(proc, ids[i], p);
 		}
@@ -1265,16 +1259,16 @@ mf_state_export(const struct mf_state *st)
 			cJSON *f = cJSON_CreateObject();
 			double a = 0;
 
-			mf_json_put_str(f, "asin", str_or_null(e, "asin"));
-			mf_json_put_str(f, "title", str_or_null(e, "title"));
-			mf_json_put_str(f, "author", str_or_null(e, "author"));
-			mf_json_put_str(f, "failed_at", str_or_null(e, "failure.at"));
-			mf_json_put_str(f, "error", str_or_null(e, "failure.message"));
+			mf_json_put_str(f, "asin", mf_json_str(e, "asin"));
+			mf_json_put_str(f, "title", mf_json_str(e, "title"));
+			mf_json_put_str(f, "author", mf_json_str(e, "author"));
+			mf_json_put_str(f, "failed_at", mf_json_str(e, "failure.at"));
+			mf_json_put_str(f, "error", mf_json_str(e, "failure.message"));
 			/* As the original: a release without ASIN is known by its folder. */
-			mf_json_put_str(f, "source_dir", str_or_null(e, "source_dir") ?
-			    str_or_null(e, "source_dir") : ids[i][0] == '/' ? ids[i] : NULL);
+			mf_json_put_str(f, "source_dir", mf_json_str(e, "source_dir") ?
+			    mf_json_str(e, "source_dir") : ids[i][0] == '/' ? ids[i] : NULL);
 			/* Beyond the seed schema: what the original never kept. */
-			mf_json_put_str(f, "stage", str_or_null(e, "failure.stage"));
+			mf_json_put_str(f, "stage", mf_json_str(e, "failure.stage"));
 			mf_json_put_bool(f, "retryable", mf_json_bool(e, "failure.retryable", 0));
 			mf_json_num(e, "attempts", &a);
 			mf_json_put_num(f, "retry_count", a);
@@ -1293,7 +1287,7 @@ newest(const cJSON *p)
 
 	for (int s = 0; s < MF_NSTAGES; s++) {
 		const char *c = mf_json_str(cJSON_GetObjectItemCaseSensitive(p, "checkpoints"),
-		    stage_at[s]);
+		    mf_stage_at[s]);
 
 		if (ts_cmp(c, t) > 0)
 			t = c;
@@ -1324,11 +1318,11 @@ import_processed(cJSON *e, const cJSON *p, int newer)
 	take(e, "torrent", "path", mf_json_str(p, "torrent_path"), newer);
 	take(e, "torrent", "infohash", mf_json_str(p, "infohash"), newer);
 	for (int s = 0; s < MF_NSTAGES; s++) {
-		const char *in = mf_json_str(cps, stage_at[s]);
+		const char *in = mf_json_str(cps, mf_stage_at[s]);
 		cJSON *mine = mf_json_obj(e, "checkpoints");
 
-		if (in && ts_cmp(in, mf_json_str(mine, stage_at[s])) > 0)
-			mf_json_put_str(mine, stage_at[s], in);
+		if (in && ts_cmp(in, mf_json_str(mine, mf_stage_at[s])) > 0)
+			mf_json_put_str(mine, mf_stage_at[s], in);
 	}
 	if (ts_cmp(mf_json_str(p, "processed_at"), mf_json_str(e, "processed_at")) > 0)
 		mf_json_put_str(e, "processed_at", mf_json_str(p, "processed_at"));
@@ -1344,7 +1338,6 @@ import_failed(cJSON *e, const cJSON *f)
 	const char *at = mf_json_str(f, "failed_at");
 	const cJSON *mine = cJSON_GetObjectItemCaseSensitive(e, "failure");
 	double rc = 1, a = 0;
-	cJSON *nf;
 
 	take(e, NULL, "asin", mf_json_str(f, "asin"), 0);
 	take(e, NULL, "title", mf_json_str(f, "title"), 0);
@@ -1361,15 +1354,9 @@ import_failed(cJSON *e, const cJSON *f)
 	mf_json_num(e, "attempts", &a);
 	if (a > rc)
 		rc = a;
-	nf = cJSON_CreateObject();
 	/* The original kept no stage; nulls stay nulls, so export and import round-trip. */
-	mf_json_put_str(nf, "stage", mf_json_str(f, "stage"));
-	mf_json_put_str(nf, "message", mf_json_str(f, "error"));
-	mf_json_put_bool(nf, "retryable", mf_json_bool(f, "retryable", 1));
-	mf_json_put_str(nf, "at", at);
-	mf_json_put_num(nf, "attempts", rc);
-	mf_json_put(e, "failure", nf);
-	mf_json_put_num(e, "attempts", rc);
+	set_failure(e, mf_json_str(f, "stage"), mf_json_str(f, "error"),
+	    mf_json_bool(f, "retryable", 1), at, rc);
 	if (ts_cmp(at, mf_json_str(e, "updated_at")) > 0)
 		mf_json_put_str(e, "updated_at", at);
 }

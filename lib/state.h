@@ -31,6 +31,14 @@ enum mf_stage { MF_STAGED, MF_METADATA, MF_TORRENT, MF_UPLOADED, MF_NSTAGES };
 /* "staged" -> MF_STAGED ...; -1 when unknown. */
 int mf_state_stage(const char *name);
 extern const char *const mf_stage_names[MF_NSTAGES];
+/* "staged_at" ...: the names of the times in `checkpoints`. */
+extern const char *const mf_stage_at[MF_NSTAGES];
+/* The record fields each stage produces and the store keeps ({NULL} ends the list). */
+struct mf_stage_field {
+	enum mf_stage	stage;
+	const char	*group, *field;	/* rec[group][field], e.g. staging.dir */
+};
+extern const struct mf_stage_field mf_stage_fields[];
 
 /* Health of the files as last loaded. */
 struct mf_state_health {

@@ -44,17 +44,28 @@ recs() {
 	done
 }
 
+# Feed file $2 to `mf-state checkpoint $1` writing out.$3 and kill -9 it after a random
+# delay of up to $4 hundredths of a second.
+checkpoint_and_kill() {
+	mf-state checkpoint "$1" < "$2" > "out.$3" 2>/dev/null &
+	local pid=$!
+	sleep "$(awk -v r="$RANDOM" -v m="$4" 'BEGIN { printf "%.2f", 0.02 + (r % m) / 100 }')"
+	kill -9 "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+}
+
+# The ids emitted in out.$2 with checkpoints.$1_at set, sorted; complete lines only (the
+# last one may have been cut by the kill).
+emitted() {
+	jq -R -r --arg k "$1_at" 'fromjson? | select(.checkpoints[$k] != null) | .id' "out.$2" | sort
+}
+
 @test "crash: kill -9 at random moments; the store loads and holds every emitted record" {
 	recs C 20000 > in
 	for it in $(seq 1 12); do
-		sed "s/\"C/\"K$it-/" in > in.$itt
-		mf-state checkpoint staged < in.$itt > out.$itt 2>/dev/null &
-		pid=$!
-		sleep "0.$(( RANDOM % 40 + 2 ))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		# Complete lines only: the last one may have been cut by the kill.
-		emitted=$(jq -R -r 'fromjson? | select(.checkpoints.staged_at != null) | .id' out.$itt | sort)
+		sed "s/\"C/\"K$it-/" in > in.$it
+		checkpoint_and_kill staged in.$it "$it" 40
+		emitted=$(emitted staged "$it")
 		run --separate-stderr mf-state list
 		assert_success
 		stored=$(echo "$output" | cut -f1 | grep "^K$it-" | sort)
@@ -71,7 +82,7 @@ recs() {
 	[ "$n" -gt 0 ]
 	mf-state list | cut -f1 | sort > all
 	for it in $(seq 1 12); do
-		jq -R -r 'fromjson? | select(.checkpoints.staged_at != null) | .id' out.$itt
+		emitted staged "$it"
 	done | sort > emitted
 	assert_equal "$(comm -23 emitted all | grep -c .)" 0
 }
@@ -82,12 +93,8 @@ recs() {
 	recs P 3000 | mf-state checkpoint staged > /dev/null
 	for it in 1 2 3 4 5 6; do
 		recs "Q$it-" 4000 > in
-		mf-state checkpoint metadata < in > out.$itt 2>/dev/null &
-		pid=$!
-		sleep "0.$(( RANDOM % 60 + 5 ))"
-		kill -9 "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-		emitted=$(jq -R -r 'fromjson? | select(.checkpoints.metadata_at != null) | .id' out.$itt | sort)
+		checkpoint_and_kill metadata in "$it" 60
+		emitted=$(emitted metadata "$it")
 		run --separate-stderr mf-state list
 		assert_success
 		stored=$(echo "$output" | cut -f1 | sort)
