@@ -77,12 +77,12 @@ qbt_up() {
 
 @test "Audnex 429, then 500, then OK: metadata arrives in the same run" {
 	e2e_library three --books 3 --tiny
-	e2e_audnex '/_control/rule?path=/books/B0MF000002&action=429&arg=1&times=1' >/dev/null
-	e2e_audnex '/_control/rule?path=/books/B0MF000002&action=500&times=1' >/dev/null
+	audnex '/_control/rule?path=/books/B0MF000002&action=429&arg=1&times=1' >/dev/null
+	audnex '/_control/rule?path=/books/B0MF000002&action=500&times=1' >/dev/null
 	run --separate-stderr mamfast run
 	echo "$output"; echo "$stderr"
 	assert_success
-	[ "$(e2e_audnex '/_control/count?path=/books/B0MF000002')" -ge 3 ]
+	[ "$(audnex '/_control/count?path=/books/B0MF000002')" -ge 3 ]
 	jq -s -e '.[] | select(.id == "B0MF000002") | .meta.audnex.title == "Fixture B0MF000002"' \
 	    "$STATE/last-run.ndjson"
 	[ "$(qbt_count)" -eq 3 ]

@@ -86,6 +86,7 @@ readme_config() {
 	e2e_need_tools
 	export MF_DEMO_DIR="$BATS_TEST_TMPDIR/demo"
 	unset MF_CONFIG
+	n0=$(qbt_count)
 	run --separate-stderr "$MF_ROOT/scripts/demo"
 	echo "$output"; echo "$stderr"
 	assert_success
@@ -94,7 +95,7 @@ readme_config() {
 	assert_line --partial "torrents"
 	for d in library seed out state qbt; do [ -d "$MF_DEMO_DIR/$d" ]; done
 	# This file's own qBittorrent (in MF_QBT_URL) was not touched: the demo uses its own.
-	[ "$(qbt_count)" -eq 0 ]
+	[ "$(qbt_count)" -eq "$n0" ]
 	# Nothing of the demo's is still running.
 	run pgrep -f "$MF_DEMO_DIR"
 	assert_failure

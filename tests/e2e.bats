@@ -73,7 +73,7 @@ tshow_hash() {
 	# One progress line per release.
 	[ "$(grep -c '^  ok  \|^  FAIL' <<<"$output")" -eq $((n + 1)) ]
 	torrents=$(find "$OUT" -name '*.torrent' -printf '%p %i %T@\n' | sort)
-	e2e_audnex /_control/reset >/dev/null
+	audnex /_control/reset >/dev/null
 	run --separate-stderr mamfast run
 	echo "$output"
 	assert_success	# the failed book is held back: it would fail the same way
@@ -84,7 +84,7 @@ tshow_hash() {
 	[ "$(qbt_count)" -eq "$n" ]
 	# Nothing rewritten, nothing asked of Audnex.
 	[ "$(find "$OUT" -name '*.torrent' -printf '%p %i %T@\n' | sort)" = "$torrents" ]
-	[ "$(e2e_audnex /_control/counts | jq .total)" -eq 0 ]
+	[ "$(audnex /_control/counts | jq .total)" -eq 0 ]
 }
 
 @test "status lists completions and failures; retry releases a held-back failure" {
@@ -118,7 +118,7 @@ tshow_hash() {
 	[ "$(qbt_count)" -eq 1 ]
 	[ "$(mf-state show "$one" | jq -r .status)" = COMPLETE ]
 	[ -z "$(find "$OUT" -name '*.json')" ]
-	[ "$(e2e_audnex /_control/counts | jq .total)" -eq 0 ]
+	[ "$(audnex /_control/counts | jq .total)" -eq 0 ]
 }
 
 @test "--dry-run touches nothing and names each staged folder and the truncation" {
@@ -143,7 +143,7 @@ tshow_hash() {
 @test "partial failure: killed after staging, the next run skips staging and finishes" {
 	e2e_library few --books 4 --tiny
 	# Audnex answers nothing for a while: the run stops at metadata, after staging.
-	e2e_audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
+	audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
 	setsid mamfast run >"$BATS_TEST_TMPDIR/run1.out" 2>&1 3>&- &
 	pid=$!
 	for i in $(seq 100); do
@@ -155,7 +155,7 @@ tshow_hash() {
 	staged=$(mf-state list --json | jq -r 'select(.checkpoints.staged_at and (.checkpoints.metadata_at | not)) | .id')
 	[ -n "$staged" ]
 	[ "$(qbt_count)" -eq 0 ]
-	e2e_audnex /_control/reset >/dev/null
+	audnex /_control/reset >/dev/null
 	run --separate-stderr mamfast run
 	echo "$output"; echo "$stderr"
 	assert_success
@@ -172,7 +172,7 @@ tshow_hash() {
 
 @test "a second run while one runs exits 75 naming the holder's pid; --no-run-lock warns" {
 	e2e_library few --books 2 --tiny
-	e2e_audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
+	audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
 	setsid mamfast run >"$BATS_TEST_TMPDIR/run1.out" 2>&1 3>&- &
 	pid=$!
 	for i in $(seq 100); do
@@ -189,7 +189,7 @@ tshow_hash() {
 	[ "$status" -eq 75 ]
 	[ -n "$holder" ]
 	[ "$holder_group" = "$pid" ]
-	e2e_audnex /_control/reset >/dev/null
+	audnex /_control/reset >/dev/null
 	rm -rf "$STATE"
 	run --separate-stderr mamfast run --no-run-lock
 	assert_success

@@ -4,7 +4,7 @@
 #
 #   load lib/common
 #   load lib/qbt
-#   load lib/e2e
+#   load lib/e2e                        # loads lib/audnex too
 #   setup_file()    { e2e_setup_file; }       # qBittorrent + Audnex stand-in, one per file
 #   teardown_file() { e2e_teardown_file; }
 #   setup()         { e2e_setup; }            # skips when a tool is missing; fresh config
@@ -19,7 +19,7 @@ E2E_PASSKEY=e2epasskey0123456789abcdef
 
 # lib/common clears MF_AUDNEX_URL for every test: restore it from the file's server.
 if [[ -n "${E2E_AUDNEX_URL:-}" ]]; then
-	export MF_AUDNEX_URL="$E2E_AUDNEX_URL"
+	export MF_AUDNEX_URL="$E2E_AUDNEX_URL" AUDNEX_URL="$E2E_AUDNEX_URL"
 fi
 
 # Skip (with the reason) when a pipeline tool is not built yet.
@@ -31,35 +31,13 @@ e2e_need_tools() {
 	mf_need jq curl ffmpeg qbittorrent-nox python3
 }
 
-# e2e_audnex_start [ARGS...]: the Audnex stand-in on a free 127.0.0.1 port.
+# The Audnex stand-in comes from lib/audnex.bash (audnex_start, audnex_stop, audnex).
+load lib/audnex
+
+# e2e_audnex_start [ARGS...]: the stand-in, its URL kept for every test of the file.
 e2e_audnex_start() {
-	local pf="$BATS_FILE_TMPDIR/audnex.port" i
-	rm -f "$pf"
-	# fd 3 closed: bats waits for it otherwise.
-	audnex-fixture-server --port 0 --port-file "$pf" --quiet "$@" \
-	    >/dev/null 2>"$BATS_FILE_TMPDIR/audnex.log" 3>&- &
-	echo $! >"$BATS_FILE_TMPDIR/audnex.pid"
-	for i in $(seq 100); do
-		[[ -s $pf ]] && break
-		sleep 0.1
-	done
-	[[ -s $pf ]] || { echo "audnex-fixture-server did not start" >&2; cat "$BATS_FILE_TMPDIR/audnex.log" >&2; return 1; }
-	export E2E_AUDNEX_URL="http://127.0.0.1:$(cat "$pf")"
-	export MF_AUDNEX_URL="$E2E_AUDNEX_URL"
-}
-
-e2e_audnex_stop() {
-	local pidf="$BATS_FILE_TMPDIR/audnex.pid"
-	[[ -s $pidf ]] || return 0
-	kill "$(cat "$pidf")" 2>/dev/null
-	wait "$(cat "$pidf")" 2>/dev/null
-	rm -f "$pidf"
-	return 0
-}
-
-# e2e_audnex GET-PATH: a control request to the stand-in (rules, counts).
-e2e_audnex() {
-	curl -sS --noproxy '*' --max-time 5 "$E2E_AUDNEX_URL$1"
+	audnex_start "$@" || return 1
+	export E2E_AUDNEX_URL="$AUDNEX_URL" MF_AUDNEX_URL="$AUDNEX_URL"
 }
 
 e2e_setup_file() {
@@ -71,7 +49,7 @@ e2e_setup_file() {
 }
 
 e2e_teardown_file() {
-	e2e_audnex_stop
+	audnex_stop
 	qbt_stop
 }
 
@@ -83,7 +61,7 @@ e2e_setup() {
 	OUT="$BATS_TEST_TMPDIR/out" STATE="$BATS_TEST_TMPDIR/state"
 	e2e_config
 	e2e_qbt_clear
-	e2e_audnex /_control/reset >/dev/null || true
+	audnex /_control/reset >/dev/null || true
 }
 
 # e2e_config [KEY=VALUE...]: write this test's configuration file (extra lines appended).
