@@ -178,7 +178,8 @@ v22_id(const uint8_t *id)
 	static const char *map[][2] = {
 		{ "TT2", "TIT2" }, { "TT3", "TIT3" }, { "TP1", "TPE1" }, { "TP2", "TPE2" },
 		{ "TAL", "TALB" }, { "TYE", "TYER" }, { "TCM", "TCOM" }, { "TXX", "TXXX" },
-		{ "TCO", "TCON" }, { "TPB", "TPUB" }, { "TRK", "TRCK" },
+		{ "TCO", "TCON" }, { "TPB", "TPUB" }, { "TRK", "TRCK" }, { "PIC", "APIC" },
+		{ "COM", "COMM" },
 	};
 	size_t i;
 
@@ -222,6 +223,15 @@ text_frame(const char *id, const uint8_t *body, size_t n, mf_id3_fn fn, void *ct
 	return fn(&f, ctx);
 }
 
+/* Report a frame that is not text: its id and size, no body. */
+static int
+other_frame(const char *id, size_t n, mf_id3_fn fn, void *ctx)
+{
+	struct mf_id3_frame f = { id, NULL, 0, n };
+
+	return fn(&f, ctx);
+}
+
 /* Walk the frames in buf (a tag read whole). */
 static int
 walk_mem(const uint8_t *p, size_t n, int ver, mf_id3_fn fn, void *ctx)
@@ -252,7 +262,8 @@ walk_mem(const uint8_t *p, size_t n, int ver, mf_id3_fn fn, void *ctx)
 			if (g < sz && (r = text_frame(id, p + pos + hl + g, sz - g, fn,
 			    ctx)) != 0)
 				return r;
-		}
+		} else if (id[0] != 'T' && (r = other_frame(id, sz, fn, ctx)) != 0)
+			return r;
 		pos += hl + sz;
 	}
 	return 0;
@@ -333,7 +344,10 @@ mf_id3_tags(const struct mf_mp4 *src, mf_id3_fn fn, void *ctx)
 		}
 		if (sz > end - pos - hl)
 			break;
-		if (id[0] == 'T' && sz > 0) {
+		if (id[0] != 'T') {
+			if ((r = other_frame(id, (size_t)sz, fn, ctx)) != 0)
+				return r;
+		} else if (sz > 0) {
 			/* v2.3: 0x80 compressed, 0x40 encrypted; v2.4: 0x08, 0x04. */
 			int skipit = ver == 3 ? (ff & 0xc0) : ver == 4 ? (ff & 0x0c) : 0;
 
@@ -375,7 +389,7 @@ id3_find_cb(const struct mf_id3_frame *f, void *ctx)
 	struct id3_find *q = ctx;
 	size_t n;
 
-	if (strcmp(f->id, q->id) != 0)
+	if (f->value == NULL || strcmp(f->id, q->id) != 0)
 		return 0;
 	n = f->len < q->cap - 1 ? f->len : q->cap - 1;
 	memcpy(q->buf, f->value, n);

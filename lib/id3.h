@@ -16,14 +16,16 @@
 #define MF_ID3_VALUE_MAX	4096
 struct mf_id3_frame {
 	const char	*id;
-	const char	*value;
+	const char	*value;		/* NULL for a frame that is not text (APIC...) */
 	size_t		 len;
+	size_t		 binary_len;	/* body size of a frame that is not text */
 };
 typedef int (*mf_id3_fn)(const struct mf_id3_frame *f, void *ctx);
 
 /*
- * Call fn for each text frame of the ID3v2 tag at the start of src.  Frame bodies other
- * than text are skipped without being read; only the header and text frames are read
+ * Call fn for each frame of the ID3v2 tag at the start of src: text frames with their
+ * value, other frames (APIC, v2.2 PIC as "APIC", COMM...) with value NULL and binary_len
+ * set, their bodies skipped without being read; only the header and text frames are read
  * (a v2.3 tag with whole-tag unsynchronisation is read whole, up to 16 MiB).  fn returns
  * 0 to go on, non-zero to stop (that value is returned).  Returns 0 at the end or when
  * there is no tag, -1 on a malformed tag header.  Compressed or encrypted frames are

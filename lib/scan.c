@@ -519,7 +519,8 @@ mp4_tag_cb(const struct mf_mp4_tag *tag, void *ctx)
 static int
 id3_tag_cb(const struct mf_id3_frame *f, void *ctx)
 {
-	tag_set(ctx, f->id, f->value);
+	if (f->value != NULL)
+		tag_set(ctx, f->id, f->value);
 	return 0;
 }
 

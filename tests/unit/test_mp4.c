@@ -326,7 +326,10 @@ collect3(const struct mf_id3_frame *f, void *ctx)
 	char *s = ctx;
 	size_t l = strlen(s);
 
-	snprintf(s + l, 512 - l, "%s=%s;", f->id, f->value);
+	if (f->value == NULL)
+		snprintf(s + l, 512 - l, "%s#%zu;", f->id, f->binary_len);
+	else
+		snprintf(s + l, 512 - l, "%s=%s;", f->id, f->value);
 	return 0;
 }
 
@@ -355,7 +358,7 @@ TEST(id3_v24_encodings_and_frame_unsync)
 	put(&b, "\xff\xfb audio", 8);
 	mf_mp4_open_mem(&m, b.b, b.n);
 	CHECK_INT(mf_id3_tags(&m, collect3, seen), 0);
-	CHECK_STR(seen, "TIT2=Zoë;TXXX:AUDIBLE_ASIN=B0MP3ONLY1;TPE1=A; Bé;TCOM=xÿ;");
+	CHECK_STR(seen, "TIT2=Zoë;TXXX:AUDIBLE_ASIN=B0MP3ONLY1;TPE1=A; Bé;APIC#16;TCOM=xÿ;");
 	CHECK_INT(mf_id3_tag(&m, "TXXX:AUDIBLE_ASIN", v, sizeof(v)), 1);
 	CHECK_STR(v, "B0MP3ONLY1");
 	CHECK_INT(mf_id3_tag(&m, "TALB", v, sizeof(v)), 0);
@@ -390,10 +393,11 @@ TEST(id3_v23_whole_tag_unsync_and_v22)
 	put(&b, "ID3\2\0\0\0\0\0\0", 10);
 	put(&b, "TT2\0\0\4\0abc", 10);
 	put(&b, "TXX\0\0\5\0k\0vv", 11);
+	put(&b, "PIC\0\0\2xy", 8);
 	id3_size(&b);
 	mf_mp4_open_mem(&m, b.b, b.n);
 	CHECK_INT(mf_id3_tags(&m, collect3, seen), 0);
-	CHECK_STR(seen, "TIT2=abc;TXXX:k=vv;");
+	CHECK_STR(seen, "TIT2=abc;TXXX:k=vv;APIC#2;");
 }
 
 TEST(id3_malformed)
