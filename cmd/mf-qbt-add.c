@@ -13,7 +13,7 @@
 static void
 usage(FILE *f, int code)
 {
-	fprintf(f, "usage: mf-qbt-add [-hnqVv] [--dry-run] [--url URL] [--category NAME] "
+	fprintf(f, "usage: mf-qbt-add [-hnqVv] [--check] [--dry-run] [--url URL] [--category NAME] "
 	    "[--tags LIST]\n"
 	    "                  [--savepath PATH] [--paused] [--retries N] [--retry-time SECONDS]\n"
 	    "                  [--timeout SECONDS] < records > records\n");
@@ -27,6 +27,7 @@ main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "dry-run", no_argument, NULL, 'n' },
+		{ "check", no_argument, NULL, 'K' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "url", required_argument, NULL, 'U' },
@@ -42,7 +43,7 @@ main(int argc, char **argv)
 	struct mf_qbt_opts o = { 0 };
 	struct mf_qbt_run run = { 0 };
 	char *pass, *key;
-	int c, rc, fatal, dry = 0;
+	int c, rc, fatal, dry = 0, check = 0;
 
 	mf_setprog(argv[0]);
 	if ((rc = mf_config_load()) != 0)
@@ -52,6 +53,7 @@ main(int argc, char **argv)
 		case 'h': usage(stdout, 0); break;
 		case 'V': mf_print_version(); return 0;
 		case 'n': dry = 1; break;
+		case 'K': check = 1; break;
 		case 'q': mf_verbose = -1; break;
 		case 'v': mf_verbose++; break;
 		case 'U': mf_config_set("MF_QBT_URL", optarg); break;
@@ -89,6 +91,21 @@ main(int argc, char **argv)
 	mf_secret_free(key);
 	if (!run.q)
 		return EX_CONFIG;
+	if (check) {
+		/* For `mamfast check`: reachable and credentials accepted?  No records read. */
+		char version[128];
+
+		if (mf_qbt_check(run.q, version, sizeof version) == 0) {
+			printf("qBittorrent %s at %s: credentials accepted\n", version,
+			    mf_qbt_url(run.q));
+			rc = 0;
+		} else {
+			mf_warnx("%s", mf_qbt_error(run.q));
+			rc = mf_qbt_fatal(run.q) ? mf_qbt_fatal(run.q) : EX_UNAVAILABLE;
+		}
+		mf_qbt_free(run.q);
+		return rc;
+	}
 	run.category = mf_config_get("MF_QBT_CATEGORY");
 	if (!run.category)
 		run.category = "mamfast";

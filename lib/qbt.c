@@ -525,6 +525,32 @@ mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n, struct mf_q
 }
 
 int
+mf_qbt_check(struct mf_qbt *q, char *version, size_t n)
+{
+	struct req rq = { REQ_GET, "app/version", NULL, NULL, 0 };
+	struct mf_http_resp r;
+	int rc;
+
+	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
+		return rc;
+	snippet(r.body, r.len, version, n);
+	if (r.status != 200) {
+		seterr(q, "qBittorrent at %s: app/version answered HTTP %ld %s", q->base,
+		    r.status, version);
+		mf_http_resp_free(&r);
+		return set_fatal(q, MF_QBT_ECONFIG);
+	}
+	mf_http_resp_free(&r);
+	return MF_QBT_OK;
+}
+
+const char *
+mf_qbt_url(const struct mf_qbt *q)
+{
+	return q->base;
+}
+
+int
 mf_qbt_parse_categories(const char *body, size_t len, const char *name)
 {
 	cJSON *o = cJSON_ParseWithLength(body, len);

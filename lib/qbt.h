@@ -56,6 +56,10 @@ int mf_qbt_login(struct mf_qbt *q);
  * hashes[i] is there. */
 int mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n,
     struct mf_qbt_torrent *t);
+/* Log in and ask app/version (into version, e.g. "v4.5.2"): are we let in? */
+int mf_qbt_check(struct mf_qbt *q, char *version, size_t n);
+/* The base URL in use (no credentials). */
+const char *mf_qbt_url(const struct mf_qbt *q);
 /* Create the category unless it exists (once per run per name). */
 int mf_qbt_category(struct mf_qbt *q, const char *name);
 

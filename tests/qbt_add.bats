@@ -267,6 +267,21 @@ no_secret() {
 	[[ $stderr == *"wants a login"* ]]
 }
 
+@test "--check: version and credentials accepted; 77 on a wrong password; 69 when nobody listens" {
+	run --separate-stderr mf-qbt-add --check </dev/null
+	assert_success
+	want=$(qbt_api app/version)
+	assert_output "qBittorrent $want at $MF_QBT_URL: credentials accepted"
+	MF_QBT_PASS=nope run --separate-stderr mf-qbt-add --check </dev/null
+	assert_equal "$status" 77
+	[[ $stderr == *"rejected the user name or password"* ]]
+	MF_QBT_URL="http://127.0.0.1:$(mf_free_port)" MF_QBT_RETRY_TIME=0.5 \
+	    run --separate-stderr mf-qbt-add --check </dev/null
+	assert_equal "$status" 69
+	[[ $stderr == *unreachable* ]]
+	no_secret "$MF_QBT_PASS" nope
+}
+
 @test "wrong password: exit 77 within a second, one login attempt, records not retryable" {
 	d="$BATS_TEST_TMPDIR/own1"
 	url=$(own_start 1)
