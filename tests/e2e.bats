@@ -223,3 +223,18 @@ tshow_hash() {
 	done
 	grep -q 'mf-' "$BATS_TEST_TMPDIR/ps.txt"	# the sampler saw the pipeline
 }
+
+@test "check: all green on a working set-up; a wrong qBittorrent password is named" {
+	e2e_library few --books 2 --tiny
+	run --separate-stderr mamfast check
+	echo "$output"
+	assert_success
+	assert_line --regexp "qBittorrent $MF_QBT_URL answers and accepts the credentials"
+	assert_line --regexp "Audnex $MF_AUDNEX_URL reachable"
+	assert_line "all checks passed"
+	MF_QBT_PASS=wrong-password run --separate-stderr mamfast check
+	assert_failure 1
+	assert_line --regexp "FAIL qBittorrent: .*rejected the user name or password"
+	refute_output --partial wrong-password
+	[ "$(qbt_count)" -eq 0 ]	# the probe added nothing
+}
