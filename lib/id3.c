@@ -80,6 +80,65 @@ put_sep(struct out *o)
 }
 
 /*
+ * The next code point of text p[0..n) in encoding enc at *i (advanced): 0 for a
+ * terminator, U+FFFD for a bad sequence, -1 at the end.  *be is the UTF-16 byte order,
+ * switched by a BOM.
+ */
+static long
+next_cp(int enc, const uint8_t *p, size_t n, size_t *i, int *be)
+{
+	uint32_t u, l, cp;
+	size_t k, need;
+	uint8_t c;
+
+	if (enc == 0 || enc == 3) {
+		if (*i >= n)
+			return -1;
+		c = p[(*i)++];
+		if (enc == 0 || c < 0x80)
+			return c;
+		/* UTF-8: a valid sequence, else U+FFFD for the lead byte. */
+		need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+		if (need == 0 || c > 0xf4 || *i - 1 + need > n)
+			return 0xfffd;
+		cp = c & (0x7f >> need);
+		for (k = 1; k < need; k++) {
+			if ((p[*i - 1 + k] & 0xc0) != 0x80)
+				return 0xfffd;
+			cp = cp << 6 | (p[*i - 1 + k] & 0x3f);
+		}
+		if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000))
+			return 0xfffd;
+		*i += need - 1;
+		return cp;
+	}
+	/* UTF-16, with a BOM (1) or big-endian (2). */
+	for (;;) {
+		if (*i + 1 >= n) {
+			*i = n;
+			return -1;
+		}
+		u = *be ? (uint32_t)p[*i] << 8 | p[*i + 1] : (uint32_t)p[*i + 1] << 8 | p[*i];
+		*i += 2;
+		if (u == 0xfeff)
+			continue;
+		if (u == 0xfffe) {	/* a BOM read the wrong way round: swap */
+			*be = !*be;
+			continue;
+		}
+		break;
+	}
+	if (u >= 0xd800 && u <= 0xdbff && *i + 1 < n) {
+		l = *be ? (uint32_t)p[*i] << 8 | p[*i + 1] : (uint32_t)p[*i + 1] << 8 | p[*i];
+		if (l >= 0xdc00 && l <= 0xdfff) {
+			*i += 2;
+			u = 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00);
+		}
+	}
+	return u;
+}
+
+/*
  * Convert text p[0..n) of encoding enc to UTF-8 into o.  stop_at_nul: end at the first
  * terminator (a TXXX description), returning the bytes consumed including it; otherwise
  * terminators separate values.  Returns bytes consumed.
@@ -89,66 +148,10 @@ convert(struct out *o, int enc, const uint8_t *p, size_t n, int stop_at_nul)
 {
 	size_t i = 0;
 	int be = enc == 2, first = 1;
+	long cp;
 
-	if (enc == 0 || enc == 3) {
-		while (i < n) {
-			uint8_t c = p[i];
-
-			if (c == 0) {
-				i++;
-				if (stop_at_nul)
-					return i;
-				first = 1;
-				continue;
-			}
-			if (first && o->len > 0)
-				put_sep(o);
-			first = 0;
-			if (enc == 0 || c < 0x80) {
-				put_cp(o, c);
-				i++;
-				continue;
-			}
-			/* UTF-8: copy a valid sequence, else U+FFFD for the lead byte. */
-			{
-				size_t k, need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-				uint32_t cp;
-
-				if (need == 0 || c > 0xf4 || i + need > n) {
-					put_cp(o, 0xfffd);
-					i++;
-					continue;
-				}
-				cp = c & (0x7f >> need);
-				for (k = 1; k < need; k++) {
-					if ((p[i + k] & 0xc0) != 0x80)
-						break;
-					cp = cp << 6 | (p[i + k] & 0x3f);
-				}
-				if (k < need || (need == 3 && cp < 0x800) ||
-				    (need == 4 && cp < 0x10000)) {
-					put_cp(o, 0xfffd);
-					i++;
-					continue;
-				}
-				put_cp(o, cp);
-				i += need;
-			}
-		}
-		return i;
-	}
-	/* UTF-16, with a BOM (1) or big-endian (2). */
-	while (i + 1 < n) {
-		uint32_t u = be ? (uint32_t)p[i] << 8 | p[i + 1] : (uint32_t)p[i + 1] << 8 | p[i];
-
-		i += 2;
-		if (u == 0xfeff)
-			continue;
-		if (u == 0xfffe) {	/* a BOM read the wrong way round: swap */
-			be = !be;
-			continue;
-		}
-		if (u == 0) {
+	while ((cp = next_cp(enc, p, n, &i, &be)) != -1) {
+		if (cp == 0) {
 			if (stop_at_nul)
 				return i;
 			first = 1;
@@ -157,16 +160,7 @@ convert(struct out *o, int enc, const uint8_t *p, size_t n, int stop_at_nul)
 		if (first && o->len > 0)
 			put_sep(o);
 		first = 0;
-		if (u >= 0xd800 && u <= 0xdbff && i + 1 < n) {
-			uint32_t l = be ? (uint32_t)p[i] << 8 | p[i + 1] :
-			    (uint32_t)p[i + 1] << 8 | p[i];
-
-			if (l >= 0xdc00 && l <= 0xdfff) {
-				i += 2;
-				u = 0x10000 + ((u - 0xd800) << 10) + (l - 0xdc00);
-			}
-		}
-		put_cp(o, u);
+		put_cp(o, (uint32_t)cp);
 	}
 	return n;
 }
