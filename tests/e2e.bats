@@ -229,7 +229,7 @@ tshow_hash() {
 	run --separate-stderr mamfast check
 	echo "$output"
 	assert_success
-	assert_line --regexp "qBittorrent $MF_QBT_URL answers and accepts the credentials"
+	assert_line --regexp "^  ok   qBittorrent v[0-9.]+ at $MF_QBT_URL: credentials accepted$"
 	assert_line --regexp "Audnex $MF_AUDNEX_URL reachable"
 	assert_line "all checks passed"
 	MF_QBT_PASS=wrong-password run --separate-stderr mamfast check
