@@ -282,6 +282,20 @@ no_secret() {
 	no_secret "$MF_QBT_PASS" nope
 }
 
+@test "localhost bypass: no credentials needed; an API key on a pre-5.2 server is refused (78), not trusted" {
+	url=$(QBT_LOCAL_NOAUTH=true own_start 1)
+	mkrec l1 >"$BATS_TEST_TMPDIR/in"
+	MF_QBT_URL=$url MF_QBT_USER= MF_QBT_PASS= run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(jq -r .qbt.status <<<"$output")" added
+	# the old server ignores the Bearer header, so the bypass would let any key in
+	MF_QBT_URL=$url MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=qbt_K3yThatIsWrong \
+	    run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 78
+	[[ $stderr == *"API keys need 2.14.1"* ]]
+	no_secret qbt_K3yThatIsWrong
+}
+
 @test "wrong password: exit 77 within a second, one login attempt, records not retryable" {
 	d="$BATS_TEST_TMPDIR/own1"
 	url=$(own_start 1)
