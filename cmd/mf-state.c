@@ -103,6 +103,15 @@ finish_store(struct mf_state *st)
 	mf_state_close(st);
 }
 
+/* The record's id, or NULL when it has none (an empty one is none). */
+static const char *
+rec_id(const cJSON *rec)
+{
+	const char *id = mf_json_str(rec, "id");
+
+	return id && *id ? id : NULL;
+}
+
 /* ---- pending ---- */
 
 struct pending {
@@ -115,7 +124,7 @@ static enum mf_rec_result
 pending_rec(cJSON *rec, void *ctx)
 {
 	struct pending *p = ctx;
-	const char *id = mf_json_str(rec, "id");
+	const char *id = rec_id(rec);
 	const cJSON *e;
 	cJSON *cps;
 
@@ -212,7 +221,7 @@ static enum mf_rec_result
 checkpoint_rec(cJSON *rec, void *ctx)
 {
 	struct checkpoint *c = ctx;
-	const char *id = mf_json_str(rec, "id");
+	const char *id = rec_id(rec);
 	time_t now = time(NULL);
 	char at[32];
 	int failed = mf_rec_has_error(rec);

@@ -601,7 +601,7 @@ index_apply(struct mf_state *st, cJSON *op)
 	struct slot *s;
 	int had;
 
-	if (!id || !(s = insert(st, id))) {
+	if (!id || !*id || !(s = insert(st, id))) {
 		st->h.corrupt_lines++;
 		cJSON_Delete(op);
 		return;
@@ -1053,8 +1053,7 @@ mf_state_load(struct mf_state *st)
 static int
 index_update(struct mf_state *st, const cJSON *op)
 {
-	const char *id = mf_json_str(op, "id");
-	struct slot *s = insert(st, id ? id : "");
+	struct slot *s = insert(st, mf_json_str(op, "id"));
 	int had;
 
 	if (!s)
@@ -1070,6 +1069,11 @@ mf_state_append(struct mf_state *st, cJSON *op)
 {
 	int rc;
 
+	if (!mf_json_str(op, "id") || !*mf_json_str(op, "id")) {
+		seterr(st, "a release needs a non-empty id");
+		cJSON_Delete(op);
+		return -1;
+	}
 	if (!*st->dir) {	/* an in-memory store (mf_state_new_mem): the index only */
 		rc = index_update(st, op);
 		cJSON_Delete(op);
