@@ -143,6 +143,22 @@ null"
 	assert_output ""
 }
 
+@test "durability: no record is written out before its journal write is fdatasynced" {
+	mf_need strace
+	recs S 600 > in
+	strace -f -o trace -e trace=pwrite64,fdatasync,write mf-state checkpoint staged < in > out
+	assert_equal "$(wc -l < out)" 600
+	# Walk the system calls in order: a write to stdout while journal data is unsynced fails.
+	run awk '/pwrite64\(/ { dirty = 1 }
+	    /fdatasync\(/ && / = 0$/ { dirty = 0; syncs++ }
+	    /[^p]write\(1,/ { writes++; if (dirty) early++ }
+	    END { printf "writes=%d early=%d syncs=%d\n", writes, early, syncs }' trace
+	[[ "$output" == "writes=600 early=0 syncs="* ]]
+	# Group commit: far fewer syncs than records.
+	syncs=${output##*syncs=}
+	[ "$syncs" -ge 3 ] && [ "$syncs" -le 60 ]
+}
+
 @test "list, stats and show on a populated store" {
 	recs L 5 | mf-state checkpoint staged > /dev/null
 	recs L 2 | mf-state checkpoint uploaded > /dev/null
