@@ -544,7 +544,12 @@ cmd_check(int argc, char **argv)
 		mf_warnx("store: a data file has no valid header line");
 	if (h.stale_journal)
 		mf_warnx("store: the journal predates the snapshot (an interrupted compaction)");
-	store_problems = h.corrupt_lines + (h.torn_bytes > 0) + h.bad_header + h.stale_journal;
+	if (h.snapshot_behind)
+		mf_warnx("store: the journal is newer than the snapshot: snapshot.ndjson was lost or "
+		    "replaced, and the releases compacted into it are missing (restore it from a "
+		    "backup; check --fix goes on without them)");
+	store_problems = h.corrupt_lines + (h.torn_bytes > 0) + h.bad_header + h.stale_journal +
+	    h.snapshot_behind;
 	ids = all_ids(st, &n);
 	for (size_t i = 0; i < n; i++) {
 		const cJSON *e = mf_state_get(st, ids[i]);
@@ -559,7 +564,7 @@ cmd_check(int argc, char **argv)
 		/* Everything that loads goes into a fresh snapshot; damaged lines are dropped. */
 		if (mf_state_compact(st) < 0)
 			mf_errx(EX_IOERR, "store: repair failed: %s", mf_state_error(st));
-		mf_info("store: repaired (%zu releases kept)", mf_state_count(st) ? mf_state_count(st) : n);
+		mf_info("store: repaired (%zu releases kept)", n);
 		store_problems = 0;
 	}
 	mf_state_unlock(st);

@@ -653,6 +653,7 @@ parse(struct mf_state *st, const char *buf, size_t len, int is_journal, int at_s
 					st->jgen = gen;
 					/* A compaction that died before replacing the journal. */
 					stale = st->h.stale_journal = gen < st->snap_gen;
+					st->h.snapshot_behind = gen > st->snap_gen;
 				}
 				cJSON_Delete(op);
 				continue;

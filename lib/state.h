@@ -46,6 +46,7 @@ struct mf_state_health {
 	long	torn_bytes;	/* bytes after the journal's last newline (ignored) */
 	int	bad_header;	/* a data file without a valid header line */
 	int	stale_journal;	/* journal older than the snapshot (already folded in) */
+	int	snapshot_behind; /* journal newer than the snapshot: the snapshot was lost */
 	long	journal_ops, snapshot_entries;
 	long long journal_bytes, snapshot_bytes;
 	long	generation;

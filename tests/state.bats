@@ -229,6 +229,33 @@ null"
 	assert_equal "$(mf-state list | wc -l)" 20
 }
 
+@test "check: a lost snapshot is reported, writers refuse, check --fix goes on with what is left" {
+	recs A 30 | MF_STATE_COMPACT_MIN=1 mf-state checkpoint staged > /dev/null
+	recs B 2 | mf-state checkpoint staged > /dev/null
+	assert_equal "$(mf-state stats --json | jq .generation)" 1
+	mv "$MF_STATE_DIR/snapshot.ndjson" snap.bak
+	run --separate-stderr mf-state check
+	assert_failure 1
+	[[ "$stderr" == *"newer than the snapshot"* ]]
+	# A writer refuses rather than build on a store that lost its snapshot.
+	run --separate-stderr sh -c 'recs() { printf "{\"id\":\"C1\"}\n"; }; recs | mf-state checkpoint staged'
+	assert_failure 1
+	assert_equal "$(echo "$output" | jq -r .error.stage)" state
+	[[ "$stderr" == *"check --fix"* ]]
+	# Put back, everything is there again.
+	mv snap.bak "$MF_STATE_DIR/snapshot.ndjson"
+	run --separate-stderr mf-state check
+	assert_success
+	assert_equal "$(mf-state list | wc -l)" 32
+	# Lost for good: --fix keeps what the journal has and the store takes updates again.
+	rm "$MF_STATE_DIR/snapshot.ndjson"
+	run --separate-stderr mf-state check --fix
+	assert_success
+	assert_equal "$(mf-state list | cut -f1 | tr '\n' ' ')" "B0001 B0002 "
+	printf '{"id":"C1"}\n' | mf-state checkpoint staged > /dev/null
+	assert_equal "$(mf-state list | wc -l)" 3
+}
+
 @test "check: COMPLETE releases whose staging folder or torrent is gone are reported" {
 	mkdir -p seed/ok
 	touch ok.torrent
