@@ -217,6 +217,15 @@ batch_begin(struct checkpoint *c)
 	return 0;
 }
 
+/* 1 for a record of a dry run (mf-stage --dry-run, mf-qbt-add --dry-run). */
+static int
+is_dry_run(const cJSON *rec)
+{
+	const char *qs = mf_json_str(rec, "qbt.status");
+
+	return mf_json_bool(rec, "staging.dry_run", 0) || (qs && strcmp(qs, "would-add") == 0);
+}
+
 static enum mf_rec_result
 checkpoint_rec(cJSON *rec, void *ctx)
 {
@@ -236,8 +245,7 @@ checkpoint_rec(cJSON *rec, void *ctx)
 		return MF_REC_FAIL;
 	}
 	/* A dry run made nothing: recording it would make the next real run skip work. */
-	if (!failed && (mf_json_bool(rec, "staging.dry_run", 0) ||
-	    (mf_json_str(rec, "qbt.status") && strcmp(mf_json_str(rec, "qbt.status"), "would-add") == 0)))
+	if (!failed && is_dry_run(rec))
 		return MF_REC_SKIP;
 	if (batch_begin(c) < 0 || mf_state_append(c->st, failed ? mf_state_op_fail(rec, now) :
 	    mf_state_op_checkpoint(rec, c->stage, now)) < 0) {

@@ -2,9 +2,10 @@
  * libFuzzer target for lib/state's loader (snapshot and journal lines) and its
  * processed.json importer: any bytes load or are rejected cleanly.
  * data[0] picks the input: 0 a journal; 1 a snapshot, a NUL, then a journal;
- * 2 a processed.json to import; 3 op bodies, one a line, framed here with their CRC so that
- * mutations reach the code that applies ops (a mutated CRC is rejected long before).  Then the loaded store is exported, the export imported
- * into a fresh store, and exported again: both exports must be the same.
+ * 2 a processed.json to import; 3 op bodies, one a line, framed here with their CRC so
+ * that mutations reach the code that applies ops (a mutated CRC is rejected long before).
+ * Then the loaded store is exported, the export imported into a fresh store, and exported
+ * again: both exports must be the same.
  */
 #include "state.h"
 
