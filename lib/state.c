@@ -4,6 +4,7 @@
 #include "file.h"
 #include "json.h"
 #include "lock.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1133,7 +1134,7 @@ mf_state_commit(struct mf_state *st)
 	if (st->jend > min && st->jend > st->snap_size) {
 		/* Durable already; a failed compaction only costs space, so it is not fatal. */
 		if (mf_state_load(st) < 0 || mf_state_compact(st) < 0)
-			return 0;
+			mf_warnx("%s: compaction postponed", mf_state_error(st));
 	}
 	return 0;
 fail:
