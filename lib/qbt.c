@@ -93,17 +93,18 @@ mf_qbt_new(const struct mf_qbt_opts *o)
 	char hdr[1200];
 	size_t n;
 
-	if (!(auth = strstr(u, "://")) || (strncmp(u, "http://", 7) && strncmp(u, "https://", 8))) {
-		mf_warnx("MF_QBT_URL %s: not an http:// or https:// URL", u);
-		return NULL;
-	}
-	auth += 3;
+	auth = strstr(u, "://");
+	auth = auth ? auth + 3 : u;
 	slash = strchr(auth, '/');
 	at = strchr(auth, '@');
 	if (at && (!slash || at < slash)) {
 		/* Never echo it: the part before '@' is a secret. */
 		mf_warnx("MF_QBT_URL carries credentials: put them in MF_QBT_USER and "
 		    "MF_QBT_PASS (or MF_QBT_PASS_FILE) instead");
+		return NULL;
+	}
+	if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
+		mf_warnx("MF_QBT_URL %s: not an http:// or https:// URL", u);
 		return NULL;
 	}
 	if (strlen(u) > 1000 || auth == (slash ? slash : auth + strlen(auth))) {

@@ -261,6 +261,9 @@ no_secret() {
 	no_secret Url5ecret
 	MF_QBT_URL="ftp://127.0.0.1:$port" run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_equal "$status" 78
+	MF_QBT_URL="admin:Url5ecret@127.0.0.1:$port" run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 78
+	no_secret Url5ecret
 	# no credentials at all, and the server wants a login
 	MF_QBT_USER= MF_QBT_PASS= run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_equal "$status" 78
