@@ -55,6 +55,7 @@ main(int argc, char **argv)
 	struct mf_meta_opts mo = { 0 };
 	struct mf_categories *cats;
 	int c, rc, no_audnex = 0, refresh = 0;
+	const char *rate;
 	char *path, err[512];
 
 	mf_setprog(argv[0]);
@@ -99,7 +100,9 @@ main(int argc, char **argv)
 	ao.attempts = (int)mf_config_long("MF_AUDNEX_ATTEMPTS", 4, 1, 100);
 	ao.retry_time = mf_config_seconds("MF_AUDNEX_RETRY_TIME", 60);
 	ao.backoff = mf_config_seconds("MF_AUDNEX_BACKOFF", 1);
-	ao.rate = mf_config_seconds("MF_AUDNEX_RATE", 2);	/* a number > 0, like seconds */
+	/* "0" lifts the limit; anything else is a positive number (parsed like seconds). */
+	rate = mf_config_get("MF_AUDNEX_RATE");
+	ao.rate = rate && !strcmp(rate, "0") ? 0 : mf_config_seconds("MF_AUDNEX_RATE", 2);
 	ao.breaker = (int)mf_config_long("MF_AUDNEX_BREAKER", 5, 0, 1000);
 	if (!no_audnex && !(mo.audnex = mf_audnex_new(&ao)))
 		mf_errx(EX_OSERR, "out of memory");
