@@ -238,3 +238,18 @@ tshow_hash() {
 	refute_output --partial wrong-password
 	[ "$(qbt_count)" -eq 0 ]	# the probe added nothing
 }
+
+@test "progress: marks on a terminal, plain words in a pipe" {
+	mf_need script
+	e2e_library few --books 2 --tiny
+	# script(1) gives the run a pseudo-terminal.
+	run script -qec "mamfast run" /dev/null
+	assert_success
+	[ "$(grep -c '✓ B0MF00000[12] ' <<<"$output")" -eq 2 ]
+	e2e_qbt_clear
+	rm -rf "$STATE" "$OUT" "$SEED"
+	run mamfast run
+	assert_success
+	[ "$(grep -c '^  ok   B0MF00000[12] ' <<<"$output")" -eq 2 ]
+	refute_output --partial '✓'
+}
