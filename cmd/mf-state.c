@@ -511,7 +511,7 @@ cmd_import(int argc, char **argv)
 	if ((n = mf_state_import(st, doc, time(NULL))) < 0)
 		mf_errx(EX_DATAERR, "%s: %s: nothing imported", argv[1], mf_state_error(st));
 	finish_store(st);
-	mf_info("%s: %ld release%s added or updated", argv[1], n, n == 1 ? "" : "s");
+	mf_info("%s: %ld entr%s added or merged", argv[1], n, n == 1 ? "y" : "ies");
 	cJSON_Delete(doc);
 	return 0;
 }

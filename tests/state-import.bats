@@ -44,7 +44,7 @@ setup() {
 	cmp one.json two.json
 	run --separate-stderr mf-state import "$fixture"
 	assert_success
-	[[ "$stderr" == *"0 releases added or updated"* ]]
+	[[ "$stderr" == *"0 entries added or merged"* ]]
 	cmp one.json <(mf-state export)
 }
 
