@@ -116,8 +116,9 @@ unsigned long mf_crc32(const void *buf, size_t len);
 cJSON *mf_state_export(const struct mf_state *st);
 /*
  * Merge a processed.json document into the store (exclusive lock, loaded index):
- * queues put ops; never replaces newer data.  Returns the number of entries (processed or failed) that changed a release,
- * or -1 with a message when the document is not a version 1 processed.json.
+ * queues put ops; never replaces newer data.  Returns the number of entries (of
+ * "processed" or "failed") that changed a release, or -1 with a message when the
+ * document is not a version 1 processed.json.
  */
 long mf_state_import(struct mf_state *st, const cJSON *doc, time_t now);
 
