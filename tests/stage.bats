@@ -201,6 +201,19 @@ tmpfs_or_skip() {
 	assert_output "$small"
 }
 
+@test "mf-stage: a read-only seed root: an error on each record, nothing made" {
+	tmpfs_or_skip "$BATS_TEST_TMPDIR/ro" 1m
+	mount -o remount,ro "$BATS_TEST_TMPDIR/ro" || skip "cannot remount the tmpfs read-only"
+	export MF_SEED_ROOT="$BATS_TEST_TMPDIR/ro/seed"
+	{ one B0TAGONLY1; one B0MP3ONLY1; } >recs
+	run --separate-stderr mf-stage <recs
+	assert_equal "$status" 1
+	assert_equal "$(jq -r .error.stage <<<"$output" | sort -u)" stage
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 2 ]
+	[[ "$stderr" == *"Read-only file system"* ]]
+	[ ! -e "$MF_SEED_ROOT" ]
+}
+
 @test "mf-stage: resume: a checkpointed record whose folder exists is passed on untouched" {
 	one B0TAGONLY1 >rec
 	mf-stage <rec >staged
