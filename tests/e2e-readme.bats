@@ -65,6 +65,13 @@ readme_config() {
 		run bash -o pipefail -c "cd '$work' && $cmd" </dev/null
 		echo "$output"
 		[ "$status" -eq 0 ] || { echo "README command failed ($status): $cmd"; false; }
+		# What the README says the command shows, where it can be counted.
+		case $cmd in
+		*mf-infohash*) [ "$(grep -cE '(^|[^0-9a-f])[0-9a-f]{40}([^0-9a-f]|$)' <<<"$output")" -eq 3 ] ;;
+		"mf-scan | jq"*|*"staging.name"*) [ "$(grep -c . <<<"$output")" -eq 3 ] ;;
+		"mamfast run") assert_line --regexp "^  added to qBittorrent +3$" ;;
+		"mamfast check") assert_line "all checks passed" ;;
+		esac
 		ran=$((ran + 1))
 	done < <(readme_commands)
 	[ "$ran" -ge 10 ]
