@@ -902,10 +902,13 @@ drain(struct pool *p)
 {
 	struct job *j;
 
+	int wrote = 0;
+
 	while (p->next_write < p->njobs && (j = p->jobs[p->next_write])->done) {
 		if (j->line == NULL || fputs(j->line, p->w->o->out) == EOF ||
-		    putc('\n', p->w->o->out) == EOF || fflush(p->w->o->out) == EOF)
+		    putc('\n', p->w->o->out) == EOF)
 			__atomic_store_n(&p->w->werr, 1, __ATOMIC_RELAXED);
+		wrote = 1;
 		p->w->st->releases++;
 		p->w->st->failed += j->failed;
 		free(j->line);
@@ -913,6 +916,9 @@ drain(struct pool *p)
 		p->jobs[p->next_write++] = NULL;
 		pthread_cond_signal(&p->room);
 	}
+	/* Flushed whenever no further record is ready yet (as the record stream does). */
+	if (wrote && fflush(p->w->o->out) == EOF)
+		__atomic_store_n(&p->w->werr, 1, __ATOMIC_RELAXED);
 }
 
 static void *
