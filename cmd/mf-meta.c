@@ -118,7 +118,8 @@ main(int argc, char **argv)
 	mo.seed_root = mf_config_get("MF_SEED_ROOT");
 	mo.mediainfo_timeout = 60;
 
-	struct mf_stream_ops ops = { .record = mf_meta_record, .ctx = &mo, .stage = "metadata" };
+	struct mf_stream_ops ops = { .record = mf_meta_record, .flush = mf_meta_flush, .ctx = &mo,
+	    .stage = "metadata" };
 	rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
 	if (mo.audnex)
 		mf_debug("%ld Audnex request(s)", mf_audnex_requests(mo.audnex));

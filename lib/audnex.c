@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #define CACHE_MAX	(16u << 20)
 
@@ -387,9 +388,10 @@ static void
 cache_write(struct mf_audnex *a, const char *asin, const char *region, const cJSON *book,
     const cJSON *chapters)
 {
-	char dir[PATH_MAX], p[PATH_MAX];
+	char dir[PATH_MAX], p[PATH_MAX], tmp[PATH_MAX + 64];
 	cJSON *j;
 	char *text;
+	int fd;
 
 	if (!a->cache_dir || a->o.dry_run || !(j = cJSON_CreateObject()))
 		return;
@@ -407,9 +409,19 @@ cache_write(struct mf_audnex *a, const char *asin, const char *region, const cJS
 	cache_path(a, asin, region, p, sizeof p);
 	/* A cache that cannot be written costs requests next time, nothing more. */
 	mf_atomic_sweep(p);
-	if (!text || mf_mkdir_p(dir, 0755) != 0 ||
-	    mf_write_atomic(p, text, strlen(text), 0644) != 0)
+	/*
+	 * Atomic but not synced: a cache entry lost or torn by a crash is caught as corrupt
+	 * on reading and fetched again, and an fsync per book would cost more than the request.
+	 */
+	if (!text || mf_mkdir_p(dir, 0755) != 0 || (fd = mf_atomic_open(p, 0644, tmp, sizeof tmp)) < 0) {
 		mf_warn("audnex cache %s: not written", p);
+	} else if (mf_write_all(fd, text, strlen(text)) != 0) {
+		mf_warn("audnex cache %s: not written", p);
+		mf_atomic_abort(fd, tmp);
+	} else if (close(fd) != 0 || rename(tmp, p) != 0) {
+		mf_warn("audnex cache %s: not written", p);
+		unlink(tmp);
+	}
 	free(text);
 }
 

@@ -69,5 +69,8 @@ struct mf_meta_opts {
  * warnings; a record fails when it has no staging or its files cannot be written.
  */
 enum mf_rec_result mf_meta_record(cJSON *rec, void *ctx);
+/* Its group commit (mf_stream_ops.flush): make the batch's files durable and rename them
+ * into place; 0, or 74 after a message. */
+int mf_meta_flush(void *ctx);
 
 #endif

@@ -215,9 +215,10 @@ fixture() {
 	for a in B0TESTSER1 B0MINIMAL1 1774247291; do rec "$a"; done >"$BATS_TEST_TMPDIR/in"
 	run --separate-stderr mf-meta --rate 5 <"$BATS_TEST_TMPDIR/in"
 	assert_success
-	# 3 books + 3 chapter requests (B0MINIMAL1 has none: 404); every gap is at least 1/5 s.
+	# 3 books + 3 chapter requests (B0MINIMAL1 has none: 404): 5 gaps of 1/5 s, measured at
+	# the server (arrival times jitter by the first connect, so: the span, and no burst).
 	audnex /_control/counts | jq -e '[.requests[].t] | . as $t | [range(1; length) | $t[.] - $t[. - 1]] |
-	    length == 5 and min >= 0.19'
+	    length == 5 and min >= 0.12 and add >= 0.95'
 }
 
 @test "a book without chapters: 404 in Fastify's format is 'no chapters', not a failure" {
