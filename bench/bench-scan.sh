@@ -86,7 +86,7 @@ if [ "$got" -ne "$n" ]; then
 fi
 : >"$work/f"
 : >"$work/s"
-for r in 1 2 3 4 5 6 7; do
+for _ in 1 2 3 4 5 6 7; do
 	CPUF="$work/fc" once find "$lib" -type f >>"$work/f"
 	CPUF="$work/sc" once mf-scan "$lib" >>"$work/s"
 done
