@@ -335,7 +335,7 @@ no_secret() {
 	out="$BATS_TEST_TMPDIR/out"
 	{
 		cat "$BATS_TEST_TMPDIR/in1"
-		for _ in $(seq 100); do [[ -s $out ]] && break; sleep 0.05; done
+		for _ in $(seq 400); do [[ -s $out ]] && break; sleep 0.05; done
 		sleep 4
 		cat "$BATS_TEST_TMPDIR/in2"
 	} | MF_QBT_URL=$url mf-qbt-add -v >"$out" 2>"$out.err"
@@ -366,10 +366,11 @@ no_secret() {
 	d="$BATS_TEST_TMPDIR/own1"
 	for i in 1 2 3 4 5 6; do mkrec "k$i"; done >"$BATS_TEST_TMPDIR/in"
 	out="$BATS_TEST_TMPDIR/out"
+	: >"$out"
 	rc=0
 	{
 		head -n 2 "$BATS_TEST_TMPDIR/in"
-		for _ in $(seq 100); do [[ $(wc -l <"$out") -ge 2 ]] && break; sleep 0.05; done
+		for _ in $(seq 400); do [[ $(wc -l <"$out") -ge 2 ]] && break; sleep 0.05; done
 		QBT_DIR="$d" QBT_KEEP=true qbt-sandbox stop
 		tail -n +3 "$BATS_TEST_TMPDIR/in"
 	} | MF_QBT_URL=$url MF_QBT_RETRY_TIME=1 mf-qbt-add >"$out" 2>"$out.err" || rc=$?
