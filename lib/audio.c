@@ -962,8 +962,11 @@ on_id3(const struct mf_id3_frame *f, void *ctx)
 {
 	struct mf_audio *a = ctx;
 
-	if (!f->value)
+	if (!f->value) {
+		if (!strcmp(f->id, "APIC") && f->binary_len > 0)
+			a->cover = 1;
 		return 0;
+	}
 	if (!strncmp(f->id, "TXXX:", 5))
 		put_named(a, NULL, 0, f->id + 5, f->value, f->len);
 	else

@@ -49,8 +49,9 @@ setup_file() {
 	"${ff[@]}" -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=9" -c:a libmp3lame \
 	    -b:a 128k -ac 2 -write_xing 0 -metadata title="CBR Title" -metadata artist="CBR Artist" \
 	    -id3v2_version 3 "$d/cbr-44k-stereo.mp3"
-	"${ff[@]}" -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=6.2" -c:a libmp3lame \
-	    -b:a 160k -ac 2 "$d/xing-48k-stereo.mp3"
+	"${ff[@]}" -f lavfi -i "sine=frequency=440:sample_rate=48000:duration=6.2" -i "$d/cover.jpg" \
+	    -map 0:a -map 1:v -c:a libmp3lame -b:a 160k -ac 2 -c:v copy -disposition:v:0 attached_pic \
+	    -id3v2_version 3 "$d/xing-48k-stereo.mp3"
 }
 
 setup() {
@@ -121,8 +122,9 @@ matches_ffprobe() {
 	    jq -e '.tags.title == "CBR Title" and .tags.artist == "CBR Artist" and .container == "MP3"'
 }
 
-@test "MP3 MPEG-1 48 kHz stereo with Xing matches ffprobe" {
+@test "MP3 MPEG-1 48 kHz stereo with Xing and a cover (APIC) matches ffprobe" {
 	matches_ffprobe "$BATS_FILE_TMPDIR/xing-48k-stereo.mp3"
+	meta_audio "$BATS_FILE_TMPDIR/xing-48k-stereo.mp3" | jq -e '.cover == true'
 }
 
 @test "HE-AAC matches ffprobe (needs an HE-AAC encoder in ffmpeg)" {
