@@ -129,9 +129,15 @@ dec_value(struct dec *d, const unsigned char *p, int depth)
 			if (!(p = dec_str(d, p, &k, &klen)))
 				return NULL;
 			if (pk) {
-				int c = memcmp(pk, k, pklen < klen ? pklen : klen);
+				/* Keys are short: a plain loop beats a call to memcmp here. */
+				size_t m = pklen < klen ? pklen : klen, i = 0;
+				int c;
 
-				if (c == 0)
+				while (i < m && pk[i] == k[i])
+					i++;
+				if (i < m)
+					c = pk[i] < k[i] ? -1 : 1;
+				else
 					c = pklen < klen ? -1 : pklen > klen;
 				if (c == 0)
 					return fail(d, kp, "duplicate dict key");
