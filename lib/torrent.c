@@ -1077,6 +1077,8 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 	int exp, rc = -1;
 
 	memset(res, 0, sizeof *res);
+	/* A writer killed before its rename left a temporary file; reuse or not, it goes. */
+	mf_atomic_sweep(out);
 	if (mf_torrent_walk(src, o->exclude, o->nexclude, &lay, err, errsz) < 0)
 		return -1;
 	exp = o->exp ? o->exp : mf_piece_exp(lay.total, o->max_exp);
@@ -1134,7 +1136,6 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 		goto out;
 	}
 	free(dir);
-	mf_atomic_sweep(out);
 	if (mf_torrent_build(&lay, exp, o, &b, ih, err, errsz) < 0) {
 		res->retryable = errno == EAGAIN || errno == EIO;
 		goto out;

@@ -194,9 +194,15 @@ same_as_mktorrent() {
 	    "[32768,9,290010,7,false]"
 	assert_equal "$(jq -r .x <<<"$output")" 1
 	ino=$(stat -c %i out/Book/Book.torrent)
+	# a temporary file of a killed writer (its pid is gone) is swept, even on reuse
+	sh -c 'exit 0' &
+	dead=$!
+	wait "$dead"
+	: >"out/Book/.Book.torrent.tmp.$dead.1"
 	# second run: the same torrent, not rewritten, not rehashed
 	run mf-torrent <<<"$rec"
 	assert_success
+	[ ! -e "out/Book/.Book.torrent.tmp.$dead.1" ]
 	assert_equal "$(jq -r .torrent.reused <<<"$output")" true
 	assert_equal "$(jq -r .torrent.infohash <<<"$output")" "$(jq -r .infohash <<<"$t")"
 	assert_equal "$(stat -c %i out/Book/Book.torrent)" "$ino"
