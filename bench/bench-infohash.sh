@@ -11,8 +11,12 @@ for t in mf-infohash openssl transmission-show python3 awk; do
 	command -v "$t" >/dev/null 2>&1 || { echo "bench-infohash: $t is missing (run scripts/deps)"; exit 1; }
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/mf-bench-infohash.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT INT TERM
 rc=0
+# Other work on the machine skews every ratio here (threads share the cores): say how busy it was.
+load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+echo "load average at start: $(load) (on $(nproc) cores; figures above ~1 per core are unreliable)"
+trap 'echo "load average at end: $(load)"; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 t="$work/big.torrent"
 
 # A torrent of 100,000 files with audiobook-like names, written directly in bencode.

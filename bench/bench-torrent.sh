@@ -16,9 +16,13 @@ done
 base=/dev/shm
 [ -w "$base" ] && [ "$(df -Pk "$base" | awk 'NR==2{print $4}')" -gt 2400000 ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/mf-bench-torrent.XXXXXX") || exit 1
-trap 'rm -rf "$work"' EXIT INT TERM
 cores=$(nproc)
 rc=0
+# Other work on the machine skews every ratio here (threads share the cores): say how busy it was.
+load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
+echo "load average at start: $(load) (on $(nproc) cores; figures above ~1 per core are unreliable)"
+trap 'echo "load average at end: $(load)"; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 
