@@ -1000,6 +1000,7 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 	struct mf_qbt *q = run->q;
 	struct mf_qbt_torrent t;
 	const char *path = mf_json_str(j->rec, "torrent.path");
+	char fhash[41], why[160];
 	size_t len;
 	char *buf;
 	int rc, existed;
@@ -1011,6 +1012,14 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 	}
 	if (!(buf = mf_read_file(path, run->max_torrent, &len))) {
 		seterr(q, "%s", strerror(errno));
+		fail_held(run, j->rec, MF_QBT_EREC, path);
+		return;
+	}
+	/* A stale torrent.infohash would add one torrent and then look for another. */
+	if (infohash(buf, len, fhash, why, sizeof why) == 0 && strcmp(fhash, j->hash) != 0) {
+		seterr(q, "torrent.infohash %s is not this file's (%s): make the torrent again",
+		    j->hash, fhash);
+		free(buf);
 		fail_held(run, j->rec, MF_QBT_EREC, path);
 		return;
 	}

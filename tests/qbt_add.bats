@@ -199,19 +199,23 @@ no_secret() {
 	wait_count 2
 }
 
-@test "a junk torrent without infohash fails locally; bad infohash and savepath outside the seed root fail" {
+@test "fail locally, adding nothing: junk torrent without infohash, malformed or stale infohash, staging dir outside the seed root" {
 	echo "not bencode" >"$SEED/x.torrent"
 	mkdir -p "$BATS_TEST_TMPDIR/seed2/b"
 	{
 		jq -nc --arg d "$SEED/x" --arg t "$SEED/x.torrent" '{id:"x", staging:{dir:$d}, torrent:{path:$t}}'
 		jq -nc --arg d "$SEED/x" --arg t "$SEED/x.torrent" '{id:"h", staging:{dir:$d}, torrent:{path:$t, infohash:"xyz"}}'
 		mkrec s1 | jq -c --arg d "$BATS_TEST_TMPDIR/seed2/b" '.id="outside" | .staging.dir=$d'
+		# a stale infohash: the file is another torrent
+		mkrec s2 | jq -c '.id="stale" | .torrent.infohash="0123456789abcdef0123456789abcdef01234567"'
 	} >"$BATS_TEST_TMPDIR/in"
 	MF_SEED_ROOT="$SEED" MF_QBT_SAVEPATH=/srv/seed run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_equal "$status" 1
 	assert_equal "$(jq -r .error.retryable <<<"$output" | sort -u)" false
 	jq -r 'select(.id=="x") | .error.message' <<<"$output" | grep -q "not a torrent"
 	jq -r 'select(.id=="outside") | .error.message' <<<"$output" | grep -q "MF_SEED_ROOT"
+	jq -r 'select(.id=="stale") | .error.message' <<<"$output" | grep -q "$(hash_of s2)"
+	assert_equal "$(qbt_torrents "hashes=$(hash_of s2)" | jq length)" 0
 	assert_equal "$(qbt_torrents "category=$MF_QBT_CATEGORY" | jq length)" 0
 }
 
