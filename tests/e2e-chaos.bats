@@ -6,12 +6,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
-load lib/qbt
 load lib/e2e
-
-setup_file() { e2e_setup_file; }
-teardown_file() { e2e_teardown_file; }
-setup() { e2e_setup; }
 
 @test "30 SIGKILLs at random moments over 50 releases, then a clean run: all complete, once" {
 	e2e_library fifty --books 50 --tiny

@@ -5,17 +5,14 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
-load lib/qbt
 load lib/e2e
 
 # The Audnex stand-in answers for mklibrary's B0MF ASINs with generated books titled
 # "Fixture ASIN".
-setup_file() { e2e_setup_file; }
 teardown_file() {
 	if [[ -n "${FAULT_MNT:-}" ]] && mountpoint -q "$FAULT_MNT"; then umount -l "$FAULT_MNT"; fi
 	e2e_teardown_file
 }
-setup() { e2e_setup; }
 teardown() {
 	if [[ -n "${FAULT_MNT:-}" ]] && mountpoint -q "$FAULT_MNT"; then umount -l "$FAULT_MNT"; fi
 	# A test that stopped qBittorrent must not leave it stopped for the next one.

@@ -5,11 +5,8 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
-load lib/qbt
 load lib/e2e
-
-setup_file() { e2e_setup_file; }
-teardown_file() { e2e_teardown_file; }
+setup() { :; }	# each test sets up what it needs
 
 README="$MF_ROOT/README.md"
 

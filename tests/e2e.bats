@@ -5,12 +5,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
-load lib/qbt
 load lib/e2e
-
-setup_file() { e2e_setup_file; }
-teardown_file() { e2e_teardown_file; }
-setup() { e2e_setup; }
 
 # The ASINs mklibrary says it made (its stdout: "ASIN<TAB>DIR", "-" = none, "#skip").
 made_asins() {
@@ -142,14 +137,8 @@ tshow_hash() {
 
 @test "partial failure: killed after staging, the next run skips staging and finishes" {
 	e2e_library few --books 4 --tiny
-	# Audnex answers nothing for a while: the run stops at metadata, after staging.
-	audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
-	setsid mamfast run >"$BATS_TEST_TMPDIR/run1.out" 2>&1 3>&- &
-	pid=$!
-	for i in $(seq 100); do
-		[ "$(mf-state list --json | jq -s 'map(select(.checkpoints.staged_at)) | length')" -ge 1 ] && break
-		sleep 0.1
-	done
+	# The run stops at metadata, after staging; killed once something is staged.
+	e2e_stalled_run '[ "$(mf-state list --json | jq -s "map(select(.checkpoints.staged_at)) | length")" -ge 1 ]'
 	kill -9 -- -"$pid"
 	wait "$pid" || true
 	staged=$(mf-state list --json | jq -r 'select(.checkpoints.staged_at and (.checkpoints.metadata_at | not)) | .id')
@@ -172,14 +161,7 @@ tshow_hash() {
 
 @test "a second run while one runs exits 75 naming the holder's pid; --no-run-lock warns" {
 	e2e_library few --books 2 --tiny
-	audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
-	setsid mamfast run >"$BATS_TEST_TMPDIR/run1.out" 2>&1 3>&- &
-	pid=$!
-	for i in $(seq 100); do
-		rc=0; mf-lock -f "$STATE/run.lock" --status >/dev/null 2>&1 || rc=$?
-		[ $rc -eq 75 ] && break
-		sleep 0.1
-	done
+	e2e_stalled_run '! mf-lock -f "$STATE/run.lock" --status >/dev/null 2>&1'
 	run --separate-stderr mamfast run
 	echo "$stderr"
 	holder=$(grep -o 'pid [0-9]*' <<<"$stderr" | head -n 1 | cut -d' ' -f2)

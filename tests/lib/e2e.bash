@@ -3,16 +3,18 @@
 # scripts/mklibrary.
 #
 #   load lib/common
-#   load lib/qbt
-#   load lib/e2e                        # loads lib/audnex too
-#   setup_file()    { e2e_setup_file; }       # qBittorrent + Audnex stand-in, one per file
-#   teardown_file() { e2e_teardown_file; }
-#   setup()         { e2e_setup; }            # skips when a tool is missing; fresh config
-#   @test ... { e2e_library small; run mamfast run; e2e_final ...; }
+#   load lib/e2e          # loads lib/qbt and lib/audnex, and defines these defaults
+#                         # (a bats file may define its own after the load):
+#   setup_file()    -> e2e_setup_file: qBittorrent + Audnex stand-in, one per file
+#   teardown_file() -> e2e_teardown_file
+#   setup()         -> e2e_setup: skips when a tool is missing; fresh config, empty qBittorrent
+#   @test ... { e2e_library small --books 3 --tiny; run mamfast run; ...; }
 #
 # After e2e_setup every test has: MF_CONFIG (its own file, written by e2e_config), the
 # folders LIB SEED OUT STATE under $BATS_TEST_TMPDIR, E2E_PASSKEY (inside MF_ANNOUNCE_URL),
 # MF_QBT_* and MF_AUDNEX_URL, and an empty qBittorrent.
+
+load lib/qbt
 
 E2E_TOOLS="mf-scan mf-state mf-stage mf-meta mf-torrent mf-qbt-add mf-lock mklibrary"
 E2E_PASSKEY=e2epasskey0123456789abcdef
@@ -130,3 +132,22 @@ e2e_no_temp_files() {
 	    -o -name '*.partial' -o -name '.mf-*' -o -name '*~' \) 2>/dev/null)
 	[[ -z $left ]] || { echo "left behind:"; echo "$left"; return 1; }
 }
+
+# e2e_stalled_run CONDITION: start `mamfast run` in its own process group ($pid) with
+# Audnex answering nothing for 30 s (the run stalls at metadata), and wait until the shell
+# CONDITION holds (at most 10 s).
+e2e_stalled_run() {
+	audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
+	setsid mamfast run >"$BATS_TEST_TMPDIR/stalled.out" 2>&1 3>&- &
+	pid=$!
+	local i
+	for i in $(seq 100); do
+		eval "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+setup_file() { e2e_setup_file; }
+teardown_file() { e2e_teardown_file; }
+setup() { e2e_setup; }
