@@ -204,6 +204,20 @@ components_ok(const char *rel)
 	return 1;
 }
 
+/*
+ * 1 when s holds the \xNN display form of a byte that is not UTF-8 (docs/records.md): such a
+ * string names no file on disk.
+ */
+static int
+shown_escaped(const char *s)
+{
+	for (; (s = strstr(s, "\\x")) != NULL; s++)
+		if (isxdigit((unsigned char)s[2]) && isxdigit((unsigned char)s[3]) &&
+		    !islower((unsigned char)s[2]) && !islower((unsigned char)s[3]))
+			return 1;
+	return 0;
+}
+
 /* Set `error` (stage "stage") and give the failed result. */
 #define FAIL(retry, ...) (mf_rec_error(rec, "stage", (retry), __VA_ARGS__), MF_REC_FAIL)
 
@@ -237,7 +251,7 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 	src_dir = mf_json_str(rec, "source_dir");
 	if (src_dir == NULL || src_dir[0] != '/')
 		return FAIL(0, "source_dir is missing or not absolute");
-	if (!mf_utf8_valid(src_dir, strlen(src_dir)) || strstr(src_dir, "\\x") != NULL)
+	if (!mf_utf8_valid(src_dir, strlen(src_dir)) || shown_escaped(src_dir))
 		return FAIL(0, "%s: the folder name is not valid UTF-8: rename it",
 		    src_dir);
 	if ((r = mf_path_inside(src_dir, o->library)) != 1)
@@ -266,7 +280,7 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 			    "is not a plain name", p);
 			goto out;
 		}
-		if (!mf_utf8_valid(p, strlen(p)) || strstr(p, "\\x") != NULL) {
+		if (!mf_utf8_valid(p, strlen(p)) || shown_escaped(p)) {
 			res = FAIL(0, "\"%s\": the file name is not valid UTF-8: rename it",
 			    p);
 			goto out;
