@@ -274,7 +274,6 @@ main(int argc, char **argv)
 	if (argc == 1) {
 		struct mf_tresult r;
 		char err[2048], *out;
-		const char *s = argv[0] + strlen(argv[0]);
 
 		if (output) {
 			size_t n = strlen(output);
@@ -285,13 +284,12 @@ main(int argc, char **argv)
 			snprintf(out, n + 9, "%s%s", output,
 			    n >= 8 && strcmp(output + n - 8, ".torrent") == 0 ? "" : ".torrent");
 		} else {
-			while (s > argv[0] && s[-1] == '/')
-				s--;
-			size_t end = (size_t)(s - argv[0]);
-			while (s > argv[0] && s[-1] != '/')
-				s--;
-			if (asprintf(&out, "%.*s.torrent", (int)(end - (size_t)(s - argv[0])), s) < 0)
-				mf_errx(EX_OSERR, "out of memory");
+			/* As mkbrr: ./<name>.torrent */
+			char *name = mf_torrent_name(argv[0]);
+
+			if (!name || asprintf(&out, "%s.torrent", name) < 0)
+				mf_errx(1, "%s: cannot name a torrent after this path", argv[0]);
+			free(name);
 		}
 		rc = 0;
 		if (mf_torrent_make(argv[0], out, &opts, &r, err, sizeof err) < 0) {

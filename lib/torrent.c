@@ -385,6 +385,22 @@ base_name(const char *path)
 	return strndup(path + s, n - s);
 }
 
+char *
+mf_torrent_name(const char *path)
+{
+	char *name = base_name(path);
+
+	if (name && (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)) {
+		/* "." names nothing: take the folder's own name, as a user would expect. */
+		char *real = realpath(path, NULL);
+
+		free(name);
+		name = real ? base_name(real) : NULL;
+		free(real);
+	}
+	return name;
+}
+
 int
 mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
     struct mf_tlayout *lay, char *err, size_t errsz)
@@ -399,7 +415,7 @@ mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
 		errf(err, errsz, "cannot read %s: %s", path, strerror(errno));
 		return -1;
 	}
-	lay->name = base_name(path);
+	lay->name = mf_torrent_name(path);
 	if (!lay->name || !*lay->name || strcmp(lay->name, "/") == 0 ||
 	    strcmp(lay->name, ".") == 0 || strcmp(lay->name, "..") == 0) {
 		errf(err, errsz, "%s: cannot name a torrent after this path; give the folder's "

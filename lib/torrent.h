@@ -41,6 +41,9 @@ int mf_piece_exp(uint64_t total, int max_exp);
  * pattern with no '/' and no leading "**" matches at any depth. */
 int mf_glob_match(const char *pat, const char *path);
 
+/* The torrent name of path: its last component ("." resolved); malloc'd, NULL on error. */
+char *mf_torrent_name(const char *path);
+
 /*
  * Walk a file or folder: mkbrr's default exclusions plus exclude globs, files sorted
  * bytewise, offsets from that order.  A symlink that leaves the folder is an error.
