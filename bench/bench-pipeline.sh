@@ -107,7 +107,7 @@ printf %s "$QBT_PASS" | curl -sS -c "$jar" --data-urlencode username=admin \
 in_qbt=$(curl -sS -b "$jar" "$url/api/v2/torrents/info?category=bench" | jq length)
 
 rc=0
-echo "$(nproc) cores; qbittorrent-nox $(qbittorrent-nox --version 2>/dev/null | tr -d '\n')"
+echo "$(nproc) cores; qbittorrent-nox $(qbittorrent-nox --version 2>/dev/null | tr -d '\n'); load average $(cut -d' ' -f1-3 /proc/loadavg) (a shared machine: other work competes)"
 echo "baseline (naive loop: ln, mktorrent, curl info + add per release): $NB releases, $base releases/s"
 ok=$(awk -v r="$full" 'BEGIN { print (r >= 50) ? "target met" : "target MISSED" }')
 echo "mamfast run: $N releases end to end in $full_s s = $full releases/s (${ok}: >= 50/s); $(awk -v a="$full" -v b="$base" 'BEGIN { printf "%.1f", a / b }')x the baseline"
