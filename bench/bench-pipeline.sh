@@ -24,6 +24,7 @@ for t in mamfast mf-scan mf-stage mf-meta mf-torrent mf-qbt-add mf-state mf-lock
 done
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipeline.XXXXXX")
 qdir='' apid=''
+# shellcheck disable=SC2317 # called from the traps
 cleanup() {
 	[ -z "$apid" ] || { kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null; } || true
 	[ -z "$qdir" ] || QBT_DIR=$qdir qbt-sandbox stop || true
