@@ -893,6 +893,7 @@ struct pool {
 	struct job	**jobs;
 	size_t		  njobs, cap, next_take, next_write;
 	int		  walk_done;
+	int		  idle, full;	/* workers waiting for jobs; the walk waiting for room */
 	struct walk	 *w;
 };
 
@@ -914,8 +915,10 @@ drain(struct pool *p)
 		free(j->line);
 		free(j);
 		p->jobs[p->next_write++] = NULL;
-		pthread_cond_signal(&p->room);
 	}
+	/* Wake the walk only when it waits (each wake-up is a system call). */
+	if (wrote && p->full)
+		pthread_cond_signal(&p->room);
 	/* Flushed whenever no further record is ready yet (as the record stream does). */
 	if (wrote && fflush(p->w->o->out) == EOF)
 		__atomic_store_n(&p->w->werr, 1, __ATOMIC_RELAXED);
@@ -927,17 +930,25 @@ worker(void *arg)
 	struct pool *p = arg;
 	struct job *j;
 	cJSON *rec;
+	char pbuf[16384];
 
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->next_take == p->njobs && !p->walk_done)
+		while (p->next_take == p->njobs && !p->walk_done) {
+			p->idle++;
 			pthread_cond_wait(&p->more, &p->mu);
+			p->idle--;
+		}
 		if (p->next_take == p->njobs)
 			break;
 		j = p->jobs[p->next_take++];
 		pthread_mutex_unlock(&p->mu);
 		rec = release(j->dfd, j->path, j->parent, j->e, j->n);
-		j->line = rec != NULL ? mf_json_line(rec) : NULL;
+		/* Printed into a stack buffer first: one allocation instead of a growing one. */
+		if (rec != NULL && cJSON_PrintPreallocated(rec, pbuf, sizeof(pbuf), 0))
+			j->line = strdup(pbuf);
+		else
+			j->line = rec != NULL ? mf_json_line(rec) : NULL;
 		j->failed = rec != NULL && mf_rec_has_error(rec);
 		cJSON_Delete(rec);
 		close(j->dfd);
@@ -959,8 +970,11 @@ push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *
 	struct job *j = calloc(1, sizeof(*j)), **nj;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->njobs - p->next_write >= SCAN_AHEAD)
+	while (p->njobs - p->next_write >= SCAN_AHEAD) {
+		p->full = 1;
 		pthread_cond_wait(&p->room, &p->mu);
+		p->full = 0;
+	}
 	if (p->njobs == p->cap) {
 		p->cap = p->cap ? 2 * p->cap : 1024;
 		if ((nj = realloc(p->jobs, p->cap * sizeof(*nj))) == NULL) {
@@ -985,7 +999,8 @@ push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *
 	j->e = e;
 	j->n = n;
 	p->jobs[p->njobs++] = j;
-	pthread_cond_signal(&p->more);
+	if (p->idle > 0)
+		pthread_cond_signal(&p->more);
 	pthread_mutex_unlock(&p->mu);
 }
 
