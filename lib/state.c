@@ -247,12 +247,13 @@ mf_state_health(const struct mf_state *st, struct mf_state_health *h)
 static int
 ts_cmp(const char *a, const char *b)
 {
-	int c;
-
 	if (!a || !b)
 		return a ? 1 : b ? -1 : 0;
-	/* ISO-8601 sorts as text; the original's naive local times share the prefix form. */
-	return (c = strncmp(a, b, 19)) ? c : strcmp(a, b);
+	/*
+	 * ISO-8601 sorts as text, ours ("...Z") and the original's naive local times
+	 * ("...[.ffffff]") alike; a null time is older than any.
+	 */
+	return strcmp(a, b);
 }
 
 static int
