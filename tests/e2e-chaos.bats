@@ -10,9 +10,8 @@ load lib/e2e
 
 @test "30 SIGKILLs at random moments over 50 releases, then a clean run: all complete, once" {
 	e2e_library fifty --books 50 --tiny
-	# Kill delays are random in [0, window): the window starts at about one uninterrupted
-	# run of these 50 here and shrinks whenever a run finished before its kill, so the kills
-	# keep landing inside runs as the work left gets smaller.
+	# Kill delays are random in [0, window): the window starts at 1.2 s and shrinks whenever
+	# a run finished before its kill, so the kills keep landing inside runs.
 	seed=${CHAOS_SEED:-$RANDOM}
 	echo "# chaos seed $seed (CHAOS_SEED=$seed to replay)" >&3
 	RANDOM=$seed
