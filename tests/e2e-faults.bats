@@ -111,3 +111,18 @@ qbt_up() {
 	[ "$(find "$OUT" -name '*.torrent' | wc -l)" -eq 3 ]
 	e2e_no_temp_files
 }
+
+@test "qBittorrent rejects the password: said per release; after the fix a plain run completes" {
+	e2e_library three --books 3 --tiny
+	MF_QBT_PASS=not-the-password run --separate-stderr mamfast run
+	echo "$output"; echo "$stderr"
+	[ "$status" -eq 1 ]
+	[ "$(grep -c '^    B0MF00000[123] .*: upload: .*rejected the user name or password' <<<"$output")" -eq 3 ]
+	[[ $stderr == *"stage upload stopped with exit status 77"* ]]
+	[[ $output$stderr != *not-the-password* ]]
+	run --separate-stderr mamfast run
+	assert_success
+	assert_line --regexp "^  held back \(failed\) +0$"
+	assert_line --regexp "^  added to qBittorrent +3$"
+	[ "$(qbt_count)" -eq 3 ]
+}
