@@ -18,6 +18,14 @@ setup() {
 	meta_setup
 }
 
+teardown() {
+	# A second stand-in started by a test.
+	if [[ -s $BATS_TEST_TMPDIR/old.pid ]]; then
+		kill "$(cat "$BATS_TEST_TMPDIR/old.pid")" 2>/dev/null || true
+		wait "$(cat "$BATS_TEST_TMPDIR/old.pid")" 2>/dev/null || true
+	fi
+}
+
 fixture() {
 	echo "$MF_ROOT/tests/fixtures/audnex/$1"
 }
@@ -227,4 +235,20 @@ fixture() {
 	jq -e '.meta.audnex.title == "Das kleine Buch" and (.meta.audnex.chapters | length) == 0' <<<"$output"
 	jq -e '.meta.warnings | any(test("no chapters from Audnex.*has no chapters"))' <<<"$output"
 	[ "$(audnex_count /books/B0MINIMAL1/chapters)" -eq 1 ]
+}
+
+@test "the stand-in: --old-errors answers 'not here' as a flat 500; mf-meta still falls back; 127.0.0.1 only" {
+	pf="$BATS_TEST_TMPDIR/old.port"
+	audnex-fixture-server --port 0 --port-file "$pf" --quiet --old-errors >/dev/null 2>&1 3>&- &
+	echo $! >"$BATS_TEST_TMPDIR/old.pid"
+	for i in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	url="http://127.0.0.1:$(cat "$pf")"
+	run curl -s -w '\n%{http_code}' "$url/books/B0UKONLY01?region=us"
+	[ "${lines[1]}" = 500 ]
+	jq -e '.statusCode == 500 and (.message | test("not available in region"))' <<<"${lines[0]}"
+	run --separate-stderr mf-meta --audnex-url "$url" --regions us,uk <<<"$(rec B0UKONLY01)"
+	jq -e '.meta.audnex.region == "uk"' <<<"$output"
+	# Listening on the loopback address only.
+	mf_need ss
+	ss -ltnH "sport = :$(cat "$pf")" | awk '{print $4}' | grep -qx "127.0.0.1:$(cat "$pf")"
 }
