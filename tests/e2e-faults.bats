@@ -15,8 +15,9 @@ teardown_file() {
 }
 teardown() {
 	if [[ -n "${FAULT_MNT:-}" ]] && mountpoint -q "$FAULT_MNT"; then umount -l "$FAULT_MNT"; fi
-	# A test that stopped qBittorrent must not leave it stopped for the next one.
-	if ! qbt-sandbox status >/dev/null 2>&1; then
+	# A test that stopped this file's qBittorrent (qbt_down) must not leave it stopped for
+	# the next one; nothing is started for a test that did not stop it.
+	if [[ -n "${QBT_DIR:-}" && -n "${E2E_QBT_PORT:-}" ]] && ! qbt-sandbox status >/dev/null 2>&1; then
 		QBT_PORT=$E2E_QBT_PORT qbt-sandbox start >/dev/null
 	fi
 }
