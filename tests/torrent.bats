@@ -284,14 +284,34 @@ EOF
 }
 
 @test "mf-torrent: an unreadable file is an error on the record" {
-	[ "$(id -u)" -ne 0 ] || skip "running as root: permissions do not stop reads"
-	export MF_OUT_DIR="$PWD/out"
-	mf_pattern_file seed/X/a.bin 1000 1
-	chmod 000 seed/X/a.bin
-	run mf-torrent <<<"{\"id\":\"x\",\"staging\":{\"dir\":\"$PWD/seed/X\",\"name\":\"X\"}}"
-	assert_equal "$status" 1
-	[[ "$(jq -r .error.message <<<"$output")" == *"cannot open a.bin"* ]]
-	[ ! -e out/X/X.torrent ]
+	# As root permissions stop nothing, so the run itself is made as nobody (setpriv).
+	local mf d rc
+	mf=$(command -v mf-torrent)
+	if [ "$(id -u)" -eq 0 ]; then
+		mf_need setpriv
+		run setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$mf"
+		[ "$status" -eq 0 ] || skip "nobody cannot run $mf (a folder on its path is not searchable)"
+	fi
+	d=$(mktemp -d /tmp/mf-unreadable.XXXXXX)
+	chmod 755 "$d"
+	mkdir -p "$d/seed/X" "$d/out"
+	chmod 777 "$d/out"
+	printf 'readable' >"$d/seed/X/b.bin"
+	printf 'secret' >"$d/seed/X/a.bin"
+	chmod 000 "$d/seed/X/a.bin"
+	rec="{\"id\":\"x\",\"staging\":{\"dir\":\"$d/seed/X\",\"name\":\"X\"}}"
+	if [ "$(id -u)" -eq 0 ]; then
+		run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
+		    env MF_OUT_DIR="$d/out" MF_CONFIG=/dev/null "$mf" <<<"$rec"
+	else
+		MF_OUT_DIR="$d/out" run --separate-stderr "$mf" <<<"$rec"
+	fi
+	rc=$status
+	[ ! -e "$d/out/X/X.torrent" ] || { rm -rf "$d"; false; }
+	rm -rf "$d"
+	assert_equal "$rc" 1
+	[[ "$(jq -r .error.message <<<"$output")" == *"cannot open a.bin: Permission denied"* ]]
+	[[ "$stderr" == *"x: cannot open a.bin"* ]]
 }
 
 @test "mf-torrent: thousands of files under a 24-descriptor limit" {
