@@ -313,6 +313,10 @@ mf_data_file(const char *name)
 			snprintf(path, sizeof path, "%s/../../data/%s", exe, name);
 			if (access(path, R_OK) == 0)
 				return strdup(path);
+			/* Installed under another PREFIX than the one built for: bin/../share. */
+			snprintf(path, sizeof path, "%s/../share/mamfast/%s", exe, name);
+			if (access(path, R_OK) == 0)
+				return strdup(path);
 		}
 	}
 	snprintf(path, sizeof path, "%s/%s", MF_DATADIR, name);

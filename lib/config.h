@@ -36,7 +36,8 @@ const char *mf_config_file(void);
 
 /*
  * Full path of a data file shipped with mamfast (e.g. "naming.json"): $MF_DATA_DIR, the
- * source tree's data/ beside the running binary, then the installed share folder.
+ * source tree's data/ beside the running binary, ../share/mamfast beside the binary (an
+ * install under any PREFIX), then the share folder of the PREFIX built for.
  * Returns a malloc'd path of an existing file, or NULL.
  */
 char *mf_data_file(const char *name);
