@@ -1404,9 +1404,16 @@ mf_state_import(struct mf_state *st, const cJSON *doc, time_t now)
 				import_processed(e, it, newer);
 			else
 				import_failed(e, it);
-			/* The original's id for a release without ASIN is its folder. */
-			if (it->string[0] == '/' && !mf_json_str(e, "source_dir"))
-				mf_json_put_str(e, "source_dir", it->string);
+			/*
+			 * The original's id for a release without ASIN is its folder; a
+			 * source_dir its failed entry carries wins over that guess.
+			 */
+			if (it->string[0] == '/' && !mf_json_str(e, "source_dir")) {
+				const char *fs = mf_json_str(cJSON_GetObjectItemCaseSensitive(
+				    failed, it->string), "source_dir");
+
+				mf_json_put_str(e, "source_dir", fs ? fs : it->string);
+			}
 			if (cur && cJSON_Compare(cur, e, 1)) {
 				cJSON_Delete(e);
 				continue;
