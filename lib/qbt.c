@@ -919,7 +919,7 @@ fail_held(struct mf_qbt_run *run, cJSON *rec, int kind, const char *path)
 	else
 		mf_rec_error(rec, "upload", kind == MF_QBT_EDOWN || kind == MF_QBT_ERETRY,
 		    "%s", mf_qbt_error(q));
-	mf_warnx("%s: %s", mf_rec_id(rec), mf_json_str(rec, "error.message"));
+	mf_rec_report(rec);
 	run->failed++;
 }
 

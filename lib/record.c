@@ -116,6 +116,35 @@ mf_rec_id(const cJSON *rec)
 	return id ? id : "?";
 }
 
+static char last_msg[2048];
+static unsigned long repeats;
+
+void
+mf_rec_report(const cJSON *rec)
+{
+	const char *m = mf_json_str(rec, "error.message");
+
+	if (!m)
+		m = "failed";
+	if (*last_msg && strcmp(m, last_msg) == 0) {
+		repeats++;
+		return;
+	}
+	mf_rec_report_end();
+	snprintf(last_msg, sizeof last_msg, "%s", m);
+	mf_warnx("%s: %s", mf_rec_id(rec), m);
+}
+
+void
+mf_rec_report_end(void)
+{
+	if (repeats)
+		mf_warnx("the same for %lu more record%s (each carries its error)", repeats,
+		    repeats == 1 ? "" : "s");
+	repeats = 0;
+	*last_msg = '\0';
+}
+
 int
 mf_rec_write(FILE *out, const cJSON *rec)
 {
@@ -224,9 +253,7 @@ mf_stream_run(int in, FILE *out, const struct mf_stream_ops *ops)
 					failed = 1;
 					if (!status)
 						status = 1;
-					mf_warnx("%s: %s", mf_rec_id(rec),
-					    mf_json_str(rec, "error.message") ?
-					    mf_json_str(rec, "error.message") : "failed");
+					mf_rec_report(rec);
 					break;
 				case MF_REC_DROP:
 					cJSON_Delete(rec);
@@ -272,6 +299,7 @@ maybe_flush:
 		if (r == 0)
 			break;
 	}
+	mf_rec_report_end();
 	for (size_t i = 0; i < h.n; i++)
 		cJSON_Delete(h.recs[i]);
 	free(h.recs);

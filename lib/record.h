@@ -60,6 +60,14 @@ int mf_rec_has_error(const cJSON *rec);
 /* The record's id for messages ("B0123456789", or the source folder), or "?". */
 const char *mf_rec_id(const cJSON *rec);
 
+/*
+ * Say on stderr that rec failed: "prog: ID: message".  A run of failures with the same
+ * message (a server that is down fails every record alike) is said once, then counted in
+ * one closing line by mf_rec_report_end(), which mf_stream_run calls at its end.
+ */
+void mf_rec_report(const cJSON *rec);
+void mf_rec_report_end(void);
+
 /* Write one record as a line and flush; 0 on success, -1 on a write error. */
 int mf_rec_write(FILE *out, const cJSON *rec);
 

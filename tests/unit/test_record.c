@@ -130,6 +130,32 @@ TEST(stream_long_lines)
 	free(out);
 }
 
+TEST(stream_says_a_repeated_failure_once)
+{
+	int calls = 0, saved = dup(2), fd;
+	struct mf_stream_ops ops = { .record = mark, .ctx = &calls };
+	char errpath[256], *out, *err;
+
+	snprintf(errpath, sizeof errpath, "%s/stderr", tmpdir);
+	fflush(stderr);
+	fd = open(errpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	dup2(fd, 2);
+	close(fd);
+	CHECK_INT(stream("{\"id\":\"a\",\"fail\":\"down\"}\n{\"id\":\"b\",\"fail\":\"down\"}\n"
+	    "{\"id\":\"c\",\"fail\":\"down\"}\n{\"id\":\"d\",\"fail\":\"other\"}\n", &ops, &out), 1);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	err = mf_read_file(errpath, 1 << 16, NULL);
+	CHECK_STR(err, "test_record: a: asked to fail: down\n"
+	    "test_record: the same for 2 more records (each carries its error)\n"
+	    "test_record: d: asked to fail: other\n");
+	/* Every record still carries its own error. */
+	CHECK(strstr(out, "{\"id\":\"c\",\"fail\":\"down\",\"error\"") != NULL);
+	free(out);
+	free(err);
+}
+
 static int flushes, flush_fail;
 
 static int
@@ -332,6 +358,7 @@ main(void)
 	RUN(stream_error_records_pass_untouched_and_uncounted);
 	RUN(stream_failures_and_drops);
 	RUN(stream_long_lines);
+	RUN(stream_says_a_repeated_failure_once);
 	RUN(stream_group_commit);
 	RUN(json_paths_and_put);
 	RUN(utf8);
