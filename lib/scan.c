@@ -563,7 +563,21 @@ struct walk {
 static int
 ent_cmp(const void *a, const void *b)
 {
-	return strcmp(((const struct ent *)a)->name, ((const struct ent *)b)->name);
+	const struct ent *x = a, *y = b;
+	const unsigned char *p = (const unsigned char *)x->name, *q = (const unsigned char *)y->name;
+	int c, d;
+
+	/*
+	 * A folder sorts as "name/": the walk descends in this order and its records must come
+	 * bytewise by path ("A B/x" < "A/x", as ' ' < '/').
+	 */
+	while (*p != '\0' && *p == *q) {
+		p++;
+		q++;
+	}
+	c = *p != '\0' ? *p : x->type == DT_DIR ? '/' : 0;
+	d = *q != '\0' ? *q : y->type == DT_DIR ? '/' : 0;
+	return c - d;
 }
 
 /* The entries and, right after them in the same block, their names. */

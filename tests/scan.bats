@@ -226,3 +226,19 @@ EOF
 	assert_success
 	assert_equal "$(jq -r .asin <<<"$output")" B0TAGONLY1
 }
+
+@test "mf-scan: records are sorted bytewise by source_dir across folders (\"A B/x\" before \"A/x\")" {
+	# ' ' (0x20) and '-' (0x2d) sort before '/' (0x2f): a walk that takes "A" before "A B"
+	# and descends at once would give "A/Book" first.
+	local src="$LIB/Ann Author/The Tag Only Book/The Tag Only Book.m4b" d
+	for d in "A/Book [B0SORT0001]" "A B/Book [B0SORT0002]" "A-C/Book [B0SORT0003]" \
+	    "AB/Book [B0SORT0004]"; do
+		mkdir -p "lib3/$d"
+		cp "$src" "lib3/$d/book.m4b"
+	done
+	run mf-scan lib3
+	assert_success
+	jq -r .source_dir <<<"$output" >order
+	[ "$(wc -l <order)" -eq 4 ]
+	LC_ALL=C sort -c order
+}
