@@ -99,6 +99,24 @@ mf_mkdir_p(const char *path, mode_t mode)
 
 static unsigned tmp_counter;
 
+/*
+ * How much of a base name goes into its temporary name: ".NAME.tmp.PID.N" must fit
+ * NAME_MAX too, so a long NAME (a 241-byte staged name plus ".torrent") is cut, on a
+ * UTF-8 boundary, leaving room for the longest ".tmp.PID.N".  The sweep uses the same rule.
+ */
+#define TMP_SUFFIX_MAX	(1 + 5 + 20 + 1 + 10)	/* ".", ".tmp.", pid, ".", counter */
+
+static size_t
+tmp_base_len(const char *base, size_t bl)
+{
+	if (bl <= NAME_MAX - TMP_SUFFIX_MAX)
+		return bl;
+	bl = NAME_MAX - TMP_SUFFIX_MAX;
+	while (bl > 0 && ((unsigned char)base[bl] & 0xC0) == 0x80)
+		bl--;
+	return bl;
+}
+
 int
 mf_is_atomic_tmp(const char *name)
 {
@@ -117,7 +135,7 @@ mf_atomic_sweep(const char *path)
 		return;
 	slash = strrchr(dir, '/');
 	base = slash ? slash + 1 : dir;
-	bl = strlen(base);
+	bl = tmp_base_len(base, strlen(base));
 	if (slash)
 		*slash = '\0';
 	if ((d = opendir(slash ? (*dir ? dir : "/") : "."))) {
@@ -142,11 +160,13 @@ int
 mf_atomic_open(const char *path, mode_t mode, char *tmp, size_t tmpsz)
 {
 	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
 	int dirlen = slash ? (int)(slash - path + 1) : 0;
 	int fd, n;
 
-	n = snprintf(tmp, tmpsz, "%.*s.%s.tmp.%ld.%u", dirlen, path,
-	    slash ? slash + 1 : path, (long)getpid(), __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED));
+	n = snprintf(tmp, tmpsz, "%.*s.%.*s.tmp.%ld.%u", dirlen, path,
+	    (int)tmp_base_len(base, strlen(base)), base, (long)getpid(),
+	    __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED));
 	if (n < 0 || (size_t)n >= tmpsz) {
 		errno = ENAMETOOLONG;
 		return -1;

@@ -703,8 +703,9 @@ assemble(const struct parts *p, const char *identity, int with_year, int with_au
 	bb = strlen(out->base);
 	tb = strlen(out->folder) - bb;
 	tc = mf_utf8_chars(out->folder) - bc;
-	return bc + tc + 1 + bc + p->suffix_chars <= p->max_path && bb + tb <= 255 &&
-	    bb + p->suffix_bytes <= 255;
+	/* The folder name also names MF_OUT_DIR/<name>/<name>.torrent: room for ".torrent". */
+	return bc + tc + 1 + bc + p->suffix_chars <= p->max_path &&
+	    bb + tb + strlen(".torrent") <= 255 && bb + p->suffix_bytes <= 255;
 }
 
 int
