@@ -105,7 +105,10 @@ main(int argc, char **argv)
 			mf_errx(EX_CONFIG, "MF_STATE_DIR is not set: give -f LOCKFILE");
 		if (!want_status && !nolock && mf_mkdir_p(dir, 0755) < 0)
 			mf_err(EX_IOERR, "cannot create %s", dir);
-		snprintf(path, sizeof path, "%s/run.lock", dir);
+		/* Cut short, the name would lock some other file and guard nothing. */
+		if ((size_t)snprintf(path, sizeof path, "%s/run.lock", dir) >= sizeof path)
+			mf_errx(EX_CONFIG, "MF_STATE_DIR is too long for run.lock (%zu bytes): "
+			    "give -f LOCKFILE", strlen(dir));
 		file = path;
 	}
 	if (want_status)

@@ -104,3 +104,20 @@ hold() {
 	[[ "$stderr" == *"without the run lock"* ]]
 	[[ "$stderr" == *"concurrent runs can corrupt work"* ]]
 }
+
+@test "an MF_STATE_DIR too long for run.lock is refused, never cut to another file's name" {
+	# 4090 bytes: "$dir/run.lock" does not fit in PATH_MAX, "$dir/run." does.
+	local dir="$BATS_TEST_TMPDIR" part
+	part=$(printf '%0200d' 0)
+	while [ $(( ${#dir} + 201 )) -le 4090 ]; do
+		dir="$dir/$part"
+	done
+	dir="$dir/$(printf '%0*d' $(( 4090 - ${#dir} - 1 )) 0)"
+	[ "${#dir}" -eq 4090 ]
+	mkdir -p "$dir"
+	run --separate-stderr env MF_STATE_DIR="$dir" mf-lock -- true
+	assert_equal "$status" 78
+	[[ "$stderr" == *MF_STATE_DIR* ]]
+	run find "$BATS_TEST_TMPDIR" -name 'run.*'
+	assert_output ""
+}
