@@ -57,7 +57,8 @@ set_err(struct shared *sh, int e, const char *what, const char *path)
 		snprintf(sh->err, sh->errsz, "%s%s%s%s", what, path, e == EAGAIN ? "" : ": ",
 		    e == EAGAIN ? "" : strerror(e));
 	}
-	sh->stop = 1;
+	/* The workers poll stop without the lock: an atomic store, as their load is. */
+	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&sh->mu);
 }
 
