@@ -455,6 +455,23 @@ breaker_fail(struct mf_audnex *a, const char *last)
 	return a->open;
 }
 
+/* Each byte of s that starts no valid UTF-8 sequence becomes '?': records are UTF-8. */
+static void
+utf8_scrub(char *s, size_t len)
+{
+	size_t i = 0, n;
+
+	while (i < len) {
+		for (n = 1; n <= 4 && i + n <= len && !mf_utf8_valid(s + i, n); n++)
+			;
+		if (n > 4 || i + n > len) {
+			s[i++] = '?';
+		} else {
+			i += n;
+		}
+	}
+}
+
 /*
  * GET url with the retry policy.  G_OK: *out is the parsed JSON object.  Otherwise why
  * says what happened, quoting the server.
@@ -489,7 +506,10 @@ get(struct mf_audnex *a, const char *url, int *requests, cJSON **out, char *why,
 		if (rc < 0) {
 			snprintf(why, wn, "%s", r.error);
 		} else if (r.status == 200) {
-			cJSON *j = cJSON_ParseWithLength(r.body, r.len);
+			cJSON *j;
+
+			utf8_scrub(r.body, r.len);
+			j = cJSON_ParseWithLength(r.body, r.len);
 
 			if (cJSON_IsObject(j)) {
 				mf_http_resp_free(&r);

@@ -252,3 +252,23 @@ fixture() {
 	mf_need ss
 	ss -ltnH "sport = :$(cat "$pf")" | awk '{print $4}' | grep -qx "127.0.0.1:$(cat "$pf")"
 }
+
+@test "bytes that are not UTF-8 in an Audnex answer never reach the record or the MAM JSON" {
+	mf_need iconv
+	local fx="$BATS_TEST_TMPDIR/fx" pf="$BATS_TEST_TMPDIR/old.port"
+	mkdir -p "$fx/books" "$fx/chapters"
+	# A book whose title, author and a chapter title carry a stray 0xFF byte.
+	printf '{"asin":"B0BADUTF01","region":"us","title":"Bad \377 Title","authors":[{"name":"Ann \377"}],"narrators":[],"genres":[],"summary":"<p>x</p>"}' \
+	    >"$fx/books/B0BADUTF01.json"
+	printf '{"asin":"B0BADUTF01","chapters":[{"startOffsetMs":0,"lengthMs":1000,"title":"Ch \377"}]}' \
+	    >"$fx/chapters/B0BADUTF01.json"
+	audnex-fixture-server --port 0 --port-file "$pf" --fixtures "$fx" --quiet >/dev/null 2>&1 3>&- &
+	echo $! >"$BATS_TEST_TMPDIR/old.pid"
+	for i in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	run --separate-stderr mf-meta --audnex-url "http://127.0.0.1:$(cat "$pf")" <<<"$(rec B0BADUTF01)"
+	assert_success
+	printf '%s\n' "$output" >out.ndjson
+	iconv -f UTF-8 -t UTF-8 out.ndjson >/dev/null
+	jq -e '.meta.audnex.title | startswith("Bad ")' out.ndjson
+	iconv -f UTF-8 -t UTF-8 "$(jq -r .meta.mam_json out.ndjson)" >/dev/null
+}
