@@ -105,6 +105,8 @@ main(int argc, char **argv)
 	}
 	mf_debug("%ld releases, %ld with errors, %ld folders skipped", st.releases, st.failed,
 	    st.skipped);
+	if (worst == EX_IOERR)
+		mf_warnx("cannot write the records to standard output");
 	if (worst != 0)
 		return worst;
 	return st.failed > 0 ? 1 : 0;

@@ -78,7 +78,12 @@ static int
 done_reading(struct mf_state *st)
 {
 	mf_state_close(st);
-	return fflush(stdout) == EOF ? EX_IOERR : 0;
+	/* ferror too: a write that failed earlier (a big export) leaves nothing to flush. */
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		mf_warnx("cannot write to standard output");
+		return EX_IOERR;
+	}
+	return 0;
 }
 
 /* Print obj as indented JSON. */

@@ -2,6 +2,7 @@
  * data against a torrent. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +304,14 @@ main(int argc, char **argv)
 		return rc;
 	}
 	out_dir = mf_config_require("MF_OUT_DIR");
+	/* Paths in records are absolute (as mf-meta makes its own from a relative MF_OUT_DIR). */
+	if (*out_dir != '/') {
+		char cwd[PATH_MAX], *abs;
+
+		if (!getcwd(cwd, sizeof cwd) || asprintf(&abs, "%s/%s", cwd, out_dir) < 0)
+			mf_err(EX_OSERR, "MF_OUT_DIR %s: cannot make it absolute", out_dir);
+		out_dir = abs;
+	}
 	{
 		struct mf_stream_ops ops = { .record = handle };
 

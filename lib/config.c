@@ -132,7 +132,7 @@ mf_config_load(void)
 		lineno++;
 		if (*s == '#' || *s == '\0')
 			continue;
-		if (strncmp(s, "export ", 7) == 0)
+		if (strncmp(s, "export", 6) == 0 && (s[6] == ' ' || s[6] == '\t'))
 			s = trim(s + 7);
 		if (!(eq = strchr(s, '='))) {
 			mf_warnx("%s:%lu: expected KEY=VALUE", cfgpath, lineno);

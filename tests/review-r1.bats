@@ -35,3 +35,51 @@ setup() {
 	run find "$MF_OUT_DIR" -name '.*'
 	assert_output ""
 }
+
+@test "a config line 'export<TAB>KEY=VALUE' means the same to the tools as to mamfast" {
+	mkdir -p "$MF_LIBRARY/Book [B0TABEXPO1]"
+	head -c 4000 /dev/urandom >"$MF_LIBRARY/Book [B0TABEXPO1]/a.m4b"
+	printf 'export\tMF_LIBRARY=%s\n' "$MF_LIBRARY" >tab.conf
+	unset MF_LIBRARY
+	export MF_CONFIG=$BATS_TEST_TMPDIR/tab.conf
+	run --separate-stderr mf-scan
+	assert_success
+	run jq -r .id <<<"$output"
+	assert_output B0TABEXPO1
+}
+
+@test "mf-state export, stats and show to a full disk exit 74 and say so" {
+	[ -w /dev/full ] || skip "no /dev/full on this system"
+	for i in $(seq 1 200); do
+		printf '{"id":"B0EXPRT%03d","title":"Book %d","source_dir":"/lib/b%d","staging":{"dir":"/seed/b%d","name":"b%d"}}\n' \
+		    "$i" "$i" "$i" "$i" "$i"
+	done | mf-state checkpoint staged >/dev/null
+	run mf-state export
+	assert_success
+	[ "${#output}" -gt 8192 ]	# more than one stdio buffer
+	for c in export stats "show B0EXPRT001"; do
+		run --separate-stderr sh -c "mf-state $c >/dev/full"
+		[ "$status" -eq 74 ] || { echo "mf-state $c: status $status"; false; }
+		[[ $stderr == *"standard output"* ]] || { echo "mf-state $c: stderr '$stderr'"; false; }
+	done
+}
+
+@test "a relative MF_OUT_DIR still gives an absolute torrent.path" {
+	mkdir -p "$MF_LIBRARY/Book [B0RELOUT01]"
+	head -c 4000 /dev/urandom >"$MF_LIBRARY/Book [B0RELOUT01]/a.m4b"
+	mf-scan | mf-stage >staged
+	MF_OUT_DIR=relout run --separate-stderr mf-torrent <staged
+	assert_success
+	run jq -r .torrent.path <<<"$output"
+	assert_output "$BATS_TEST_TMPDIR/relout/Book {ASIN.B0RELOUT01}/Book {ASIN.B0RELOUT01}.torrent"
+	[ -s "$output" ]
+}
+
+@test "mf-scan to a full disk exits 74 and says so" {
+	[ -w /dev/full ] || skip "no /dev/full on this system"
+	mkdir -p "$MF_LIBRARY/Book [B0SCANFUL1]"
+	head -c 4000 /dev/urandom >"$MF_LIBRARY/Book [B0SCANFUL1]/a.m4b"
+	run --separate-stderr sh -c 'mf-scan >/dev/full'
+	[ "$status" -eq 74 ]
+	[[ $stderr == *"standard output"* ]]
+}
