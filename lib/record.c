@@ -85,15 +85,19 @@ lb_ready(const struct linebuf *lb)
 void
 mf_rec_error(cJSON *rec, const char *stage, int retryable, const char *fmt, ...)
 {
-	char msg[2048];
+	char msg[2048], *shown = NULL;
 	va_list ap;
 	cJSON *e = cJSON_CreateObject();
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	/* Records are UTF-8: a name that is not, or a cut character, is shown as \xNN. */
+	if (!mf_utf8_valid(msg, strlen(msg)))
+		shown = mf_utf8_display(msg, strlen(msg));
 	cJSON_AddStringToObject(e, "stage", stage);
-	cJSON_AddStringToObject(e, "message", msg);
+	cJSON_AddStringToObject(e, "message", shown ? shown : msg);
+	free(shown);
 	cJSON_AddBoolToObject(e, "retryable", retryable);
 	mf_json_put(rec, "error", e);
 }

@@ -221,6 +221,24 @@ TEST(utf8)
 	free(d);
 }
 
+TEST(rec_error_is_utf8)
+{
+	cJSON *rec = cJSON_CreateObject();
+	char big[3000];
+	const char *m;
+
+	mf_rec_error(rec, "torrent", 0, "symlink %s points outside", "\xff.m4b");
+	CHECK_STR(mf_json_str(rec, "error.message"), "symlink \\xFF.m4b points outside");
+	/* A message cut inside a character by the bounded buffer stays UTF-8. */
+	memset(big, 0, sizeof big);
+	for (size_t i = 0; i + 2 < sizeof big - 1; i += 2)
+		memcpy(big + i, "\xc3\xa9", 2);
+	mf_rec_error(rec, "stage", 0, "%s", big);
+	m = mf_json_str(rec, "error.message");
+	CHECK(m && mf_utf8_valid(m, strlen(m)));
+	cJSON_Delete(rec);
+}
+
 TEST(config_layers)
 {
 	char path[256];
@@ -362,6 +380,7 @@ main(void)
 	RUN(stream_group_commit);
 	RUN(json_paths_and_put);
 	RUN(utf8);
+	RUN(rec_error_is_utf8);
 	RUN(config_layers);
 	RUN(config_secret_from_file);
 	RUN(file_atomic_and_paths);
