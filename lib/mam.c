@@ -722,13 +722,17 @@ static void
 warn_rec(cJSON *warnings, const cJSON *rec, const char *fmt, ...)
 {
 	va_list ap;
-	char msg[700];
+	char msg[700], *shown = NULL;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	cJSON_AddItemToArray(warnings, cJSON_CreateString(msg));
-	mf_info("%s: %s", mf_rec_id(rec), msg);
+	/* Records are UTF-8: a character cut by the bounded buffer is shown as \xNN. */
+	if (!mf_utf8_valid(msg, strlen(msg)))
+		shown = mf_utf8_display(msg, strlen(msg));
+	cJSON_AddItemToArray(warnings, cJSON_CreateString(shown ? shown : msg));
+	mf_info("%s: %s", mf_rec_id(rec), shown ? shown : msg);
+	free(shown);
 }
 
 /* 1 when name can be a single folder or file name. */

@@ -219,3 +219,19 @@ setup() {
 	jq -e '.meta.warnings | any(test("mediainfo: not installed"))' <<<"$output"
 	jq -e '.mediaInfo | test("^General\nFormat +: MPEG-4") and test("Sampling rate +: 8 kHz")' "$OUT/Lamp/Lamp.json"
 }
+
+@test "a warning cut to its bounded length inside a character is still UTF-8 in the record" {
+	mf_need iconv
+	local d pad
+	# Two lengths: one of them puts the 700-byte cut inside a two-byte character.
+	for pad in "" x; do
+		d="$BATS_TEST_TMPDIR/$pad$(printf 'é%.0s' $(seq 400))"
+		jq -nc --arg d "$d" '{id:"B0TESTSER1",asin:"B0TESTSER1",staging:{dir:$d,name:"N"}}' \
+		    >"$BATS_TEST_TMPDIR/in.ndjson"
+		run --separate-stderr mf-meta --no-audnex <"$BATS_TEST_TMPDIR/in.ndjson"
+		assert_success
+		printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out.ndjson"
+		jq -e '.meta.warnings | any(startswith("no audio file in"))' "$BATS_TEST_TMPDIR/out.ndjson"
+		iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/out.ndjson" >/dev/null
+	done
+}
