@@ -267,8 +267,8 @@ fixture() {
 	for i in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
 	run --separate-stderr mf-meta --audnex-url "http://127.0.0.1:$(cat "$pf")" <<<"$(rec B0BADUTF01)"
 	assert_success
-	printf '%s\n' "$output" >out.ndjson
-	iconv -f UTF-8 -t UTF-8 out.ndjson >/dev/null
-	jq -e '.meta.audnex.title | startswith("Bad ")' out.ndjson
-	iconv -f UTF-8 -t UTF-8 "$(jq -r .meta.mam_json out.ndjson)" >/dev/null
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/out.ndjson"
+	iconv -f UTF-8 -t UTF-8 "$BATS_TEST_TMPDIR/out.ndjson" >/dev/null
+	jq -e '.meta.audnex.title | startswith("Bad ")' "$BATS_TEST_TMPDIR/out.ndjson"
+	iconv -f UTF-8 -t UTF-8 "$(jq -r .meta.mam_json "$BATS_TEST_TMPDIR/out.ndjson")" >/dev/null
 }
