@@ -83,3 +83,15 @@ setup() {
 	[ "$status" -eq 74 ]
 	[[ $stderr == *"standard output"* ]]
 }
+
+@test "mamfast check flags a seed root inside the library" {
+	export MF_SEED_ROOT=$MF_LIBRARY/seed MF_QBT_USER=admin MF_QBT_PASS=x
+	export MF_QBT_URL=http://127.0.0.1:$(mf_free_port) MF_AUDNEX_URL=http://127.0.0.1:$(mf_free_port)
+	export MF_QBT_RETRY_TIME=0 MF_QBT_RETRIES=1 MF_TIMEOUT=2
+	run mamfast check
+	assert_failure
+	assert_output --partial "is inside the library"
+	export MF_SEED_ROOT=$BATS_TEST_TMPDIR/seed
+	run mamfast check
+	refute_output --partial "is inside the library"
+}
