@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -908,6 +909,7 @@ struct pool {
 	size_t		  njobs, cap, next_take, next_write;
 	int		  walk_done;
 	int		  idle, full;	/* workers waiting for jobs; the walk waiting for room */
+	size_t		  ahead;	/* SCAN_AHEAD, or fewer under a low descriptor limit */
 	struct walk	 *w;
 };
 
@@ -984,7 +986,7 @@ push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *
 	struct job *j = calloc(1, sizeof(*j)), **nj;
 
 	pthread_mutex_lock(&p->mu);
-	while (p->njobs - p->next_write >= SCAN_AHEAD) {
+	while (p->njobs - p->next_write >= p->ahead) {
 		p->full = 1;
 		pthread_cond_wait(&p->room, &p->mu);
 		p->full = 0;
@@ -1069,6 +1071,24 @@ walk(struct pool *p, int dfd, const char *path, const char *parent, int depth)
 	return 0;
 }
 
+/*
+ * Releases the walk may queue: each holds its folder open, so under a low descriptor limit
+ * fewer, leaving room for the walk's own folders, the workers' files and stdio (else
+ * openat fails with EMFILE and releases are skipped).
+ */
+static size_t
+scan_ahead(int depth)
+{
+	struct rlimit rl;
+	long room;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > 4096)
+		return SCAN_AHEAD;
+	room = (long)rl.rlim_cur - depth - 24;
+	return room < 1 ? 1 : room > SCAN_AHEAD ? SCAN_AHEAD : (size_t)room;
+}
+
 int
 mf_scan_library(const char *root, const struct mf_scan_opts *o, struct mf_scan_stats *st)
 {
@@ -1086,6 +1106,7 @@ mf_scan_library(const char *root, const struct mf_scan_opts *o, struct mf_scan_s
 	pthread_cond_init(&p.more, NULL);
 	pthread_cond_init(&p.room, NULL);
 	p.w = &w;
+	p.ahead = scan_ahead(o->depth);
 	for (i = 0; i < SCAN_WORKERS; i++)
 		if (pthread_create(&tid[nt], NULL, worker, &p) == 0)
 			nt++;

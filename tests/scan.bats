@@ -242,3 +242,17 @@ EOF
 	[ "$(wc -l <order)" -eq 4 ]
 	LC_ALL=C sort -c order
 }
+
+@test "mf-scan: a low descriptor limit slows the walk down, it never skips releases" {
+	# Each queued release holds its folder open: 150 of them must not need 150 descriptors.
+	local src="$LIB/Ann Author/The Tag Only Book/The Tag Only Book.m4b" i
+	for i in $(seq -w 1 150); do
+		mkdir -p "lib4/Author/Book $i [B0LOWFD$i]"
+		ln "$src" "lib4/Author/Book $i [B0LOWFD$i]/book.m4b" 2>/dev/null ||
+		    cp "$src" "lib4/Author/Book $i [B0LOWFD$i]/book.m4b"
+	done
+	run --separate-stderr bash -c 'ulimit -n 40 && exec mf-scan lib4 3>&-'
+	assert_success
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 150 ]
+	[[ $stderr != *"Too many open files"* ]]
+}
