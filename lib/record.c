@@ -235,9 +235,12 @@ mf_stream_run(int in, FILE *out, const struct mf_stream_ops *ops)
 					endp++;
 				trailing = endp < line + len;
 			}
-			if (!rec || !cJSON_IsObject(rec) || trailing) {
+			/* Records are UTF-8 (docs/records.md): raw bytes that are not go no further. */
+			int badutf8 = rec && !mf_utf8_valid(line, len);
+			if (!rec || !cJSON_IsObject(rec) || trailing || badutf8) {
 				const char *why = !rec ? "not valid JSON" :
-				    trailing ? "text after the JSON object" : "not a JSON object";
+				    trailing ? "text after the JSON object" :
+				    badutf8 ? "not valid UTF-8" : "not a JSON object";
 				cJSON_Delete(rec);
 				rec = cJSON_CreateObject();
 				mf_rec_error(rec, "input", 0, "line %lu: %s", lineno, why);

@@ -95,3 +95,12 @@ setup() {
 	run mamfast check
 	refute_output --partial "is inside the library"
 }
+
+@test "an input line that is not UTF-8 is an input error on that record; the next goes on" {
+	printf '{"id":"B0UTFBAD01","title":"\303("}\n{"id":"B0UTFGOOD1"}\n' >in.ndjson
+	run --separate-stderr mf-state pending <in.ndjson
+	[ "$status" -eq 1 ]
+	[[ $stderr == *"line 1: not valid UTF-8"* ]]
+	run jq -r '[.id // "-", .error.stage // "-"] | @tsv' <<<"$output"
+	assert_output "$(printf -- '-\tinput\nB0UTFGOOD1\t-')"
+}
