@@ -130,6 +130,27 @@ handle(cJSON *rec, void *ctx)
 	return MF_REC_OK;
 }
 
+/*
+ * MF_ANNOUNCE_URL, else the whole of MF_ANNOUNCE_URL_FILE: one URL a line gives
+ * announce-list as white space does in MF_ANNOUNCE_URL (mf_config_secret keeps one line).
+ */
+static char *
+announce_urls(void)
+{
+	const char *path = mf_config_get("MF_ANNOUNCE_URL_FILE");
+	char *s;
+
+	if (mf_config_get("MF_ANNOUNCE_URL") || !path)
+		return mf_config_secret("MF_ANNOUNCE_URL", NULL);
+	if (!(s = mf_read_file(path, 1 << 16, NULL)))
+		mf_err(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s", path);
+	if (!s[strspn(s, " \t\r\n")]) {
+		mf_secret_free(s);
+		mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s: file is empty", path);
+	}
+	return s;
+}
+
 static int
 check(const char *torrent, const char *path)
 {
@@ -270,7 +291,7 @@ main(int argc, char **argv)
 		opts.source = "MAM";
 	opts.private = mf_config_bool("MF_PRIVATE", 1);
 	/* The passkey only ever comes from the environment or the configuration file. */
-	announce = mf_config_secret("MF_ANNOUNCE_URL", "MF_ANNOUNCE_URL_FILE");
+	announce = announce_urls();
 	opts.announce = announce;
 	if (argc == 1) {
 		struct mf_tresult r;

@@ -356,3 +356,19 @@ EOF
 	run sh -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$MF_ROOT/man/mf-torrent.1' 2>&1 >/dev/null"
 	assert_output ""
 }
+
+@test "mf-torrent: MF_ANNOUNCE_URL_FILE with one URL a line gives announce-list, as white space does" {
+	mf_need transmission-show
+	mf_pattern_file b/a.bin 40000 1
+	printf 'https://a.example/PASS1/announce\nhttps://b.example/PASS2/announce\n' >ann
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+	assert_success
+	refute_output --partial PASS
+	run transmission-show t.torrent
+	assert_output --partial "Tier #2"
+	assert_output --partial "https://b.example/PASS2/announce"
+	# An empty file is a configuration error, as before.
+	: >empty
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/empty" mf-torrent --no-date -o t2.torrent b
+	assert_equal "$status" 78
+}
