@@ -111,27 +111,11 @@ mf_asin_valid(const char *s)
 	return isdigit((unsigned char)s[9]) || s[9] == 'X';
 }
 
-/* Printable ASCII excerpt of untrusted bytes, for messages. */
-static void
-excerpt(const char *s, size_t len, char *buf, size_t n)
-{
-	size_t o = 0;
-
-	if (!n)
-		return;
-	for (size_t i = 0; i < len && o + 1 < n && o < 120; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		buf[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : (c == '\n' || c == '\t' ? ' ' : '?');
-	}
-	buf[o] = '\0';
-}
-
 /* Copy a server message, keeping it printable and short. */
 static void
 copy_msg(const char *m, char *buf, size_t n)
 {
-	excerpt(m, strlen(m), buf, n > 200 ? 200 : n);
+	mf_http_excerpt(m, strlen(m), buf, n > 200 ? 200 : n);
 }
 
 int
@@ -150,7 +134,7 @@ mf_audnex_errmsg(const char *body, size_t len, char *buf, size_t n)
 	if (m)
 		copy_msg(m, buf, n);
 	else if (body)
-		excerpt(body, len, buf, n);
+		mf_http_excerpt(body, len, buf, n);
 	cJSON_Delete(j);
 	return m != NULL;
 }
@@ -518,7 +502,7 @@ get(struct mf_audnex *a, const char *url, int *requests, cJSON **out, char *why,
 				return G_OK;
 			}
 			cJSON_Delete(j);
-			excerpt(r.body, r.len, msg, 60);
+			mf_http_excerpt(r.body, r.len, msg, 60);
 			snprintf(why, wn, "HTTP 200 with a body that is not a JSON object (\"%s\")", msg);
 		} else {
 			int found = mf_audnex_errmsg(r.body, r.len, msg, sizeof msg);

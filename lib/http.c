@@ -1,6 +1,7 @@
 /* http: one kept-alive libcurl handle per run, bounded bodies, and the retry policy. */
 #include "http.h"
 #include "clock.h"
+#include "json.h"
 
 #include <curl/curl.h>
 #include <stdint.h>
@@ -202,6 +203,39 @@ mf_http_resp_free(struct mf_http_resp *r)
 	free(r->body);
 	r->body = NULL;
 	r->len = 0;
+}
+
+void
+mf_http_excerpt(const char *body, size_t len, char *out, size_t n)
+{
+	size_t i = 0, k = 0;
+	char *d;
+
+	if (n == 0)
+		return;
+	if (len > 120)
+		len = 120;
+	d = mf_utf8_display(body ? body : "", body ? len : 0);
+	while (d && d[i]) {
+		unsigned char c = (unsigned char)d[i];
+		/* d is valid UTF-8: the lead byte says how long the character is. */
+		size_t cl = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+
+		if (k + cl >= n)
+			break;
+		if (cl == 1 && (c == '\t' || c == '\n' || c == '\r'))
+			out[k] = ' ';
+		else if (cl == 1)
+			out[k] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+		else
+			memcpy(out + k, d + i, cl);
+		k += cl;
+		i += cl;
+	}
+	while (k > 0 && out[k - 1] == ' ')
+		k--;
+	out[k] = '\0';
+	free(d);
 }
 
 char *

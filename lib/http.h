@@ -42,6 +42,14 @@ int mf_http_post_multipart(struct mf_http *h, const char *url,
 /* The return of the calls above: 0 when an HTTP answer came (any status), -1 when not. */
 
 void mf_http_resp_free(struct mf_http_resp *r);
+/*
+ * A short, printable excerpt of a body for an error message: at most 120 bytes of it,
+ * tabs and line ends as spaces, other control characters as '?', valid UTF-8 kept whole,
+ * other bytes as \xNN, trailing spaces dropped; always NUL-terminated and never cut
+ * inside a character.
+ */
+void mf_http_excerpt(const char *body, size_t len, char *out, size_t n);
+
 /* URL-encode s; caller frees. */
 char *mf_http_escape(const char *s);
 

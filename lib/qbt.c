@@ -57,24 +57,6 @@ xstrdup(const char *s)
 	return s ? strdup(s) : NULL;
 }
 
-/* A server's text made safe for a message: one line, valid UTF-8, at most 120 bytes. */
-static void
-snippet(const char *body, size_t len, char *out, size_t n)
-{
-	size_t i, k = 0;
-	char *d;
-
-	if (len > 120)
-		len = 120;
-	d = mf_utf8_display(body ? body : "", body ? len : 0);
-	for (i = 0; d && d[i] && k + 1 < n; i++)
-		out[k++] = (unsigned char)d[i] < 0x20 ? ' ' : d[i];
-	out[k] = '\0';
-	while (k > 0 && out[k - 1] == ' ')
-		out[--k] = '\0';
-	free(d);
-}
-
 void
 mf_qbt_torrent_clear(struct mf_qbt_torrent *t)
 {
@@ -252,7 +234,7 @@ send_retry(struct mf_qbt *q, const struct req *rq, struct mf_http_resp *r)
 		} else {
 			char s[128];
 
-			snippet(r->body, r->len, s, sizeof s);
+			mf_http_excerpt(r->body, r->len, s, sizeof s);
 			snprintf(why, sizeof why, "HTTP %ld %s", r->status, s);
 		}
 		mf_debug("%s: attempt %d: %s", rq->path, rt.attempt + 1, why);
@@ -376,7 +358,7 @@ mf_qbt_login(struct mf_qbt *q)
 	mf_secret_free(form);
 	if (rc != MF_QBT_OK)
 		return rc;
-	snippet(r.body, r.len, s, sizeof s);
+	mf_http_excerpt(r.body, r.len, s, sizeof s);
 	if (r.status == 200 && strcmp(s, "Ok.") == 0) {
 		q->authed = 1;
 		mf_http_resp_free(&r);
@@ -510,7 +492,7 @@ mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n, struct mf_q
 		if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 			return rc;
 		if (r.status != 200) {
-			snippet(r.body, r.len, s, sizeof s);
+			mf_http_excerpt(r.body, r.len, s, sizeof s);
 			seterr(q, "torrents/info answered HTTP %ld %s", r.status, s);
 			mf_http_resp_free(&r);
 			return MF_QBT_EREC;
@@ -534,7 +516,7 @@ mf_qbt_check(struct mf_qbt *q, char *version, size_t n)
 
 	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
-	snippet(r.body, r.len, version, n);
+	mf_http_excerpt(r.body, r.len, version, n);
 	if (r.status != 200) {
 		seterr(q, "qBittorrent at %s: app/version answered HTTP %ld %s", q->base,
 		    r.status, version);
@@ -615,7 +597,7 @@ mf_qbt_category(struct mf_qbt *q, const char *name)
 		cat_remember(q, name);
 		return MF_QBT_OK;
 	}
-	snippet(r.body, r.len, s, sizeof s);
+	mf_http_excerpt(r.body, r.len, s, sizeof s);
 	mf_http_resp_free(&r);
 	if (r.status != 409) {
 		seterr(q, "creating category \"%s\": HTTP %ld %s", name, r.status, s);
@@ -749,7 +731,7 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	rq.nparts = n;
 	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
-	snippet(r.body, r.len, s, sizeof s);
+	mf_http_excerpt(r.body, r.len, s, sizeof s);
 	switch (mf_qbt_parse_add(r.status, r.body, r.len)) {
 	case MF_QBT_ADDED:
 		mf_http_resp_free(&r);

@@ -358,6 +358,31 @@ TEST(retry_is_bounded)
 	CHECK_INT(mf_retry_wait(&rt, 5), -1);
 }
 
+TEST(http_excerpt)
+{
+	char out[64];
+
+	/* Line ends become spaces and trailing ones go; other controls show as '?'. */
+	mf_http_excerpt("Fails.\r\n", 8, out, sizeof out);
+	CHECK_STR(out, "Fails.");
+	mf_http_excerpt("a\x01" "b", 3, out, sizeof out);
+	CHECK_STR(out, "a?b");
+	/* UTF-8 stays, bytes that are not UTF-8 show as \xNN. */
+	mf_http_excerpt("a\tb\xff \xc3\xa9", 7, out, sizeof out);
+	CHECK_STR(out, "a b\\xFF \xc3\xa9");
+	/* Never cut inside a character: "\xc3\xa9" needs 2 bytes, only 1 is left. */
+	mf_http_excerpt("ab\xc3\xa9", 4, out, 4);
+	CHECK_STR(out, "ab");
+	mf_http_excerpt(NULL, 0, out, sizeof out);
+	CHECK_STR(out, "");
+	/* At most 120 bytes of the body. */
+	char big[300];
+	memset(big, 'x', sizeof big);
+	char wide[400];
+	mf_http_excerpt(big, sizeof big, wide, sizeof wide);
+	CHECK_INT(strlen(wide), 120);
+}
+
 TEST(http_escape)
 {
 	char *e = mf_http_escape("a b&c=d/é");
@@ -387,9 +412,8 @@ main(void)
 	RUN(clock_iso8601);
 	RUN(retry_is_bounded);
 	RUN(http_escape);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	if (system(cmd) != 0)
+	RUN(http_excerpt);
+	if (h_rmtree(tmpdir) < 0)
 		return 2;
 	return DONE();
 }
