@@ -10,6 +10,7 @@
 #define MF_HARNESS_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int h_failed_checks, h_tests, h_failures;
@@ -54,5 +55,15 @@ static int h_failed_checks, h_tests, h_failures;
 } while (0)
 
 #define DONE() (printf("1..%d\n", h_tests), h_failures ? 1 : 0)
+
+/* Remove a test's scratch folder (made with mkdtemp, so no quote in its name); 0 on success. */
+static int __attribute__((unused))
+h_rmtree(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
 
 #endif

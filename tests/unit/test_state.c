@@ -409,9 +409,7 @@ main(void)
 	RUN(import_never_overwrites_newer_data);
 	RUN(garbage_loads_cleanly);
 	RUN(lock_busy_then_free_after_holder_dies);
-	char cmd[300];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (h_rmtree(tmpdir) < 0)
 		return 1;
 	return DONE();
 }

@@ -281,7 +281,6 @@ TEST(tinfo_describe_rejects_inconsistent)
 int
 main(void)
 {
-	char cmd[64 + sizeof tmp];
 	int rc;
 
 	if (!mkdtemp(tmp))
@@ -296,8 +295,7 @@ main(void)
 	RUN(tinfo_layout_refuses_unsafe_paths);
 	RUN(tinfo_describe_rejects_inconsistent);
 	rc = DONE();
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
-	if (system(cmd) != 0)
+	if (h_rmtree(tmp) < 0)
 		return 1;
 	return rc;
 }
