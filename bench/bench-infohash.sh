@@ -5,17 +5,14 @@
 # 10 runs, best of 5 rounds that interleave the tools.  Prints "target met" or
 # "target MISSED" per ratio; exits 1 when one is missed.
 set -u
-: "${MF_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
-PATH="$MF_BIN:$PATH"
-for t in mf-infohash openssl transmission-show python3 awk; do
-	command -v "$t" >/dev/null 2>&1 || { echo "bench-infohash: $t is missing (run scripts/deps)"; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-infohash mf-infohash openssl transmission-show python3 awk
 work=$(mktemp -d "${TMPDIR:-/tmp}/mf-bench-infohash.XXXXXX") || exit 1
 rc=0
 # Other work on the machine skews every ratio here (threads share the cores): say how busy it was.
-load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
-echo "load average at start: $(load) (on $(nproc) cores; figures above ~1 per core are unreliable)"
-trap 'echo "load average at end: $(load)"; rm -rf "$work"' EXIT
+echo "load average at start: $(bench_load) (on $(nproc) cores; figures above ~1 per core are unreliable)"
+trap 'echo "load average at end: $(bench_load)"; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 t="$work/big.torrent"
 

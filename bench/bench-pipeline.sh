@@ -11,17 +11,13 @@
 # Usage: sh bench/bench-pipeline.sh (MF_BIN = folder of the programs; BENCH_N for 200).
 # Exit 1 when the target is missed or the run did not complete every release.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-: "${MF_BIN:=$here/../build/bin}"
-PATH="$MF_BIN:$here/../scripts:$PATH"
-export PATH
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-pipeline mamfast mf-scan mf-stage mf-meta mf-torrent mf-qbt-add mf-state \
+    mf-lock mklibrary qbt-sandbox audnex-fixture-server qbittorrent-nox mktorrent \
+    transmission-show curl jq
 N=${BENCH_N:-200}
 NB=50
-
-for t in mamfast mf-scan mf-stage mf-meta mf-torrent mf-qbt-add mf-state mf-lock mklibrary \
-    qbt-sandbox audnex-fixture-server qbittorrent-nox mktorrent transmission-show curl jq; do
-	command -v "$t" >/dev/null 2>&1 || { echo "bench-pipeline: $t not found (build, or scripts/deps)" >&2; exit 1; }
-done
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-pipeline.XXXXXX")
 qdir='' apid=''
 # shellcheck disable=SC2317 # called from the traps

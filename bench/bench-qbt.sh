@@ -9,16 +9,11 @@
 # Usage: sh bench/bench-qbt.sh (MF_BIN = folder of mf-qbt-add; BENCH_N to change 500).
 # Exit 1 when a target is missed.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-: "${MF_BIN:=$here/../build/bin}"
-PATH="$MF_BIN:$here/../scripts:$PATH"
-export PATH
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-qbt mf-qbt-add qbittorrent-nox mktorrent transmission-show curl jq python3
 N=${BENCH_N:-500}
 NB=100
-
-for t in qbittorrent-nox mktorrent transmission-show curl jq python3; do
-	command -v "$t" >/dev/null 2>&1 || { echo "bench-qbt: $t is not installed (scripts/deps)" >&2; exit 1; }
-done
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-qbt.XXXXXX")
 qdir=
 cleanup() {

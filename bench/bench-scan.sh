@@ -9,11 +9,9 @@
 # shared with other jobs wall time also measures the scheduler).  Prints the figures and "target met" or "target MISSED";
 # exits 1 when missed.  Set BENCH_RELEASES to change the size.
 set -u
-: "${MF_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
-PATH="$MF_BIN:$PATH"
-for t in mf-scan find python3; do
-	command -v "$t" >/dev/null 2>&1 || { echo "bench-scan: $t is missing (run make, scripts/deps)"; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-scan mf-scan find python3
 n=${BENCH_RELEASES:-10000}
 work=$(mktemp -d "${TMPDIR:-/tmp}/mf-bench-scan.XXXXXX") || exit 1
 trap 'rm -rf "$work"' EXIT INT TERM

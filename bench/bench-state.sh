@@ -13,16 +13,12 @@
 # Usage: sh bench/bench-state.sh (MF_BIN = folder of the programs; BENCH_N for 10000,
 # BENCH_FILL for 100000).  Exit 1 when a target is missed.
 set -eu
-here=$(cd "$(dirname "$0")" && pwd)
-: "${MF_BIN:=$here/../build/bin}"
-PATH="$MF_BIN:$PATH"
-export PATH MF_CONFIG=/dev/null
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-state mf-state awk
+export MF_CONFIG=/dev/null
 N=${BENCH_N:-10000}
 FILL=${BENCH_FILL:-100000}
-
-for t in mf-state awk; do
-	command -v "$t" >/dev/null 2>&1 || { echo "bench-state: $t not found (build first)" >&2; exit 1; }
-done
 work=$(mktemp -d "${TMPDIR:-/tmp}/bench-state.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 trap 'exit 130' INT

@@ -8,20 +8,17 @@
 # rounds each; the openssl rate is the higher of two measurements.
 # Prints "target met" / "target MISSED" per ratio and exits 1 when one is missed.
 set -u
-: "${MF_BIN:=$(cd "$(dirname "$0")/.." && pwd)/build/bin}"
-PATH="$MF_BIN:$PATH"
-for t in mf-torrent mf-infohash mktorrent openssl python3 awk; do
-	command -v "$t" >/dev/null 2>&1 || { echo "bench-torrent: $t is missing (run scripts/deps)"; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_setup bench-torrent mf-torrent mf-infohash mktorrent openssl python3 awk
 base=/dev/shm
 [ -w "$base" ] && [ "$(df -Pk "$base" | awk 'NR==2{print $4}')" -gt 2400000 ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/mf-bench-torrent.XXXXXX") || exit 1
 cores=$(nproc)
 rc=0
 # Other work on the machine skews every ratio here (threads share the cores): say how busy it was.
-load() { cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo "?"; }
-echo "load average at start: $(load) (on $(nproc) cores; figures above ~1 per core are unreliable)"
-trap 'echo "load average at end: $(load)"; rm -rf "$work"' EXIT
+echo "load average at start: $(bench_load) (on $(nproc) cores; figures above ~1 per core are unreliable)"
+trap 'echo "load average at end: $(bench_load)"; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
