@@ -39,21 +39,28 @@ deps() { "$MF_ROOT/scripts/deps" "$@"; }
 	[[ $output != *libcjson-dev* ]]	# proved by a header, which is there
 }
 
-@test "every tool a test calls for (mf_need) comes from the test set or from every Debian" {
+@test "every tool a test or a bench calls for comes from the test set or from every Debian" {
 	set_pkgs=$(deps --test --list)
 	# What the set pulls in directly counts too (python3 brings /usr/bin/python3 in
 	# python3-minimal).
 	deps_of=$(for p in $set_pkgs; do dpkg-query -W -f='${Depends},${Pre-Depends}\n' "$p" 2>/dev/null; done |
 	    tr ',|' '\n\n' | sed 's/^ *//; s/[ :].*//' | sort -u)
-	tools=$(grep -hE '^[[:space:]]*mf_need ' "$MF_ROOT"/tests/*.bats "$MF_ROOT"/tests/lib/*.bash |
-	    sed 's/^[[:space:]]*mf_need //; s/[;|&#].*//' | tr ' ' '\n' | grep . | sort -u)
-	[ "$(wc -w <<<"$tools")" -ge 10 ]
+	# mf_need TOOL... in the tests; bench_setup NAME TOOL... (continued lines) in bench/.
+	tools=$({
+		grep -hE '^[[:space:]]*mf_need ' "$MF_ROOT"/tests/*.bats "$MF_ROOT"/tests/lib/*.bash |
+		    sed 's/^[[:space:]]*mf_need //; s/[;|&#].*//'
+		sed -n '/^bench_setup /{:a;/\\$/{N;ba};s/\\\n//g;s/^bench_setup [^ ]*//;p}' "$MF_ROOT"/bench/bench-*.sh
+	} | tr ' ' '\n' | grep . | sort -u)
+	[ "$(wc -w <<<"$tools")" -ge 20 ]
 	for t in $tools; do
-		case $t in mf-*) [ -x "$MF_BIN/$t" ] && continue ;; esac
+		[ -x "$MF_BIN/$t" ] || [ -x "$MF_ROOT/scripts/$t" ] && continue	# ours
 		pkg=
 		for d in /usr/bin /bin /usr/sbin /sbin; do
-			[ -e "$d/$t" ] || continue
-			pkg=$(dpkg -S "$d/$t" 2>/dev/null | head -n 1 | cut -d: -f1) && [ -n "$pkg" ] && break
+			case $t in /*) f=$t ;; *) f=$d/$t ;; esac
+			[ -e "$f" ] || continue
+			# an alternatives link (awk) belongs to no package: its target does
+			pkg=$( (dpkg -S "$f" || dpkg -S "$(readlink -f "$f")") 2>/dev/null | head -n 1 | cut -d: -f1)
+			[ -z "$pkg" ] || break
 		done
 		[ -n "$pkg" ] || { echo "$t: no Debian package holds it"; false; }
 		grep -qx "$pkg" <<<"$set_pkgs$(printf '\n%s' "$deps_of")" && continue
