@@ -136,7 +136,7 @@ endif
 deps:
 	scripts/deps
 
-# The README's two commands on a pristine Debian 12 (tests/fresh-check; root, about 12
+# The README's two commands on a pristine Debian 12 (tests/fresh-check; root, 4 to 6
 # minutes).  FRESH_FLAGS: e.g. -k to keep the copy for a look inside.
 fresh-check:
 	tests/fresh-check $(FRESH_FLAGS)
