@@ -131,7 +131,7 @@ drop_key() {
 }
 
 @test "check: reports every problem, one line each, and exits 1" {
-	command -v mf-qbt-add >/dev/null || skip "mf-qbt-add not built yet"
+	command -v mf-qbt-add >/dev/null || fail "mf-qbt-add is not built (make builds it)"
 	drop_key MF_ANNOUNCE_URL
 	MF_QBT_URL=http://127.0.0.1:$(mf_free_port) MF_AUDNEX_URL=http://127.0.0.1:$(mf_free_port) \
 	    MF_TIMEOUT=2 run --separate-stderr mamfast check
