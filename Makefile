@@ -13,6 +13,8 @@ CC       ?= cc
 PKGS      = libcurl libcrypto libcjson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libkakasi (romaji for Japanese names): Debian ships no .pc file for it.
+KAKASI_LIBS := $(shell pkg-config --libs kakasi 2>/dev/null || echo -lkakasi)
 
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -21,7 +23,7 @@ WARN      = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 CFLAGS   ?=
 CPPFLAGS += -D_GNU_SOURCE -DMF_VERSION='"$(VERSION)"' -DMF_DATADIR='"$(DATADIR)"' -Ilib
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) $(KAKASI_LIBS) -lpthread -lm
 
 # Out-of-tree build folder: `make B=build-asan` keeps sanitizer objects apart.
 B        ?= build
@@ -77,7 +79,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lpthread -lm
+	clang $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) $(KAKASI_LIBS) -lpthread -lm
 
 fuzz: deps $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
