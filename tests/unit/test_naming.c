@@ -36,6 +36,17 @@ pathlen(const struct mf_name_out *o, size_t suffix)
 	return mf_utf8_chars(o->folder) + 1 + mf_utf8_chars(o->base) + suffix;
 }
 
+/* What a cleaning function (mf_naming_title, _series, _author) makes of in. */
+static void
+cleans_to(char *(*fn)(const struct mf_naming *, const char *), const struct mf_naming *n,
+    const char *in, const char *want)
+{
+	char *s = fn(n, in);
+
+	CHECK_STR(s, want);
+	free(s);
+}
+
 TEST(example_1_overlord)
 {
 	struct mf_name_out o;
@@ -293,7 +304,7 @@ TEST(sanitize)
 
 TEST(cleaning_rules_file)
 {
-	char path[] = "/tmp/test_naming.XXXXXX", err[200], *s;
+	char path[] = "/tmp/test_naming.XXXXXX", err[200];
 	const char *json = "{\"preserve_exact\":{\"titles\":[\"86--EIGHTY-SIX\"]},"
 	    "\"remove_phrases\":[\"A Novel\",\"(Unabridged)\"],"
 	    "\"series_suffixes\":[\"[[:space:]]+Cycle$\"],"
@@ -311,27 +322,13 @@ TEST(cleaning_rules_file)
 		return;
 	}
 	/* Whole words only: "A Novel" is not cut out of "A Novella" (defect 12). */
-	s = mf_naming_title(n, "The Thing: A Novel");
-	CHECK_STR(s, "The Thing");
-	free(s);
-	s = mf_naming_title(n, "Tales: A Novella (Unabridged)");
-	CHECK_STR(s, "Tales: A Novella");
-	free(s);
-	s = mf_naming_title(n, "86--EIGHTY-SIX, Vol. 1");
-	CHECK_STR(s, "86--EIGHTY-SIX, Vol. 1");
-	free(s);
-	s = mf_naming_title(n, "A Novel");	/* never emptied */
-	CHECK_STR(s, "A Novel");
-	free(s);
-	s = mf_naming_series(n, "The Inheritance Cycle");
-	CHECK_STR(s, "The Inheritance");
-	free(s);
-	s = mf_naming_author(n, "X Y");
-	CHECK_STR(s, "Xavier Young");
-	free(s);
-	s = mf_naming_author(n, "X Y and Z");
-	CHECK_STR(s, "Xavier Young and Z");
-	free(s);
+	cleans_to(mf_naming_title, n, "The Thing: A Novel", "The Thing");
+	cleans_to(mf_naming_title, n, "Tales: A Novella (Unabridged)", "Tales: A Novella");
+	cleans_to(mf_naming_title, n, "86--EIGHTY-SIX, Vol. 1", "86--EIGHTY-SIX, Vol. 1");
+	cleans_to(mf_naming_title, n, "A Novel", "A Novel");	/* never emptied */
+	cleans_to(mf_naming_series, n, "The Inheritance Cycle", "The Inheritance");
+	cleans_to(mf_naming_author, n, "X Y", "Xavier Young");
+	cleans_to(mf_naming_author, n, "X Y and Z", "Xavier Young and Z");
 	mf_naming_free(n);
 	/* A bad file is refused with a message naming it. */
 	fd = open(path, O_WRONLY | O_TRUNC);
@@ -348,7 +345,6 @@ TEST(cleaning_rules_file)
 TEST(volume_markers_leave_titles_and_series)
 {
 	struct mf_name_out o;
-	char *s;
 
 	CHECK_STR(name(rules, "Overlord, Vol. 3", "Overlord", "3", "2021", "Kugane Maruyama",
 	    "B09TEST123", NULL, &o), "Overlord vol_03 (2021) (Kugane Maruyama) {ASIN.B09TEST123}");
@@ -368,34 +364,18 @@ TEST(volume_markers_leave_titles_and_series)
 	/* A kept title keeps its number. */
 	CHECK_STR(name(rules, "Fahrenheit 451", "x", "451", NULL, NULL, "B0ABCDEFGH", NULL, &o),
 	    "Fahrenheit 451 vol_451 {ASIN.B0ABCDEFGH}");
-	s = mf_naming_title(rules, "Title 12 vol_12");
-	CHECK_STR(s, "Title vol_12");
-	free(s);
-	s = mf_naming_title(rules, "Overlord, Vol. 3: The Bloody Valkyrie");
-	CHECK_STR(s, "Overlord: The Bloody Valkyrie");
-	free(s);
-	s = mf_naming_title(rules, "Overlord (Light Novel), Vol. 3, Part 2");
-	CHECK_STR(s, "Overlord");
-	free(s);
-	s = mf_naming_series(rules, "The Expanse: Books 1-3");
-	CHECK_STR(s, "The Expanse");
-	free(s);
+	cleans_to(mf_naming_title, rules, "Title 12 vol_12", "Title vol_12");
+	cleans_to(mf_naming_title, rules, "Overlord, Vol. 3: The Bloody Valkyrie",
+	    "Overlord: The Bloody Valkyrie");
+	cleans_to(mf_naming_title, rules, "Overlord (Light Novel), Vol. 3, Part 2",
+	    "Overlord");
+	cleans_to(mf_naming_series, rules, "The Expanse: Books 1-3", "The Expanse");
 	/* Words, not pieces of words: no "Book Mill" or "Audiobook 3" eaten (defect 12). */
-	s = mf_naming_title(rules, "The Book Mill");
-	CHECK_STR(s, "The Book Mill");
-	free(s);
-	s = mf_naming_title(rules, "Book Civil War");
-	CHECK_STR(s, "Book Civil War");
-	free(s);
-	s = mf_naming_title(rules, "Audiobook 3 Sampler");
-	CHECK_STR(s, "Audiobook 3 Sampler");
-	free(s);
-	s = mf_naming_title(rules, "Volume Control");
-	CHECK_STR(s, "Volume Control");
-	free(s);
-	s = mf_naming_title(rules, "Book 1");	/* never emptied */
-	CHECK_STR(s, "Book 1");
-	free(s);
+	cleans_to(mf_naming_title, rules, "The Book Mill", "The Book Mill");
+	cleans_to(mf_naming_title, rules, "Book Civil War", "Book Civil War");
+	cleans_to(mf_naming_title, rules, "Audiobook 3 Sampler", "Audiobook 3 Sampler");
+	cleans_to(mf_naming_title, rules, "Volume Control", "Volume Control");
+	cleans_to(mf_naming_title, rules, "Book 1", "Book 1");	/* never emptied */
 }
 
 TEST(positions_parts_and_ranges)
@@ -423,7 +403,6 @@ TEST(positions_parts_and_ranges)
 TEST(preserve_exact_keeps_its_punctuation)
 {
 	struct mf_name_out o;
-	char *s;
 
 	/* The series guessed from the title is checked before anything is stripped. */
 	CHECK_STR(name(rules, NULL, "Re:ZERO -Starting Life in Another World-, Vol. 1", "1",
@@ -433,13 +412,12 @@ TEST(preserve_exact_keeps_its_punctuation)
 	CHECK_STR(name(rules, "Re:ZERO -Starting Life in Another World-", "x", "1", NULL, NULL,
 	    "B0ABCDEFGH", NULL, &o), "Re -ZERO -Starting Life in Another World- vol_01 "
 	    "{ASIN.B0ABCDEFGH}");
-	s = mf_naming_title(rules, "Re:ZERO -Starting Life in Another World-, Vol. 1");
-	CHECK_STR(s, "Re:ZERO -Starting Life in Another World-, Vol. 1");
-	free(s);
+	cleans_to(mf_naming_title, rules,
+	    "Re:ZERO -Starting Life in Another World-, Vol. 1",
+	    "Re:ZERO -Starting Life in Another World-, Vol. 1");
 	/* Without the rule the dash is stray punctuation, as before (example 9). */
-	s = mf_naming_series(none, "Re:ZERO -Starting Life in Another World-");
-	CHECK_STR(s, "Re:ZERO -Starting Life in Another World");
-	free(s);
+	cleans_to(mf_naming_series, none, "Re:ZERO -Starting Life in Another World-",
+	    "Re:ZERO -Starting Life in Another World");
 }
 
 TEST(series_suffixes_of_the_original)
@@ -567,31 +545,20 @@ TEST(subtitles)
 TEST(japanese_names_in_romaji)
 {
 	struct mf_name_out o;
-	char *s;
 
 	/* author_map wins... */
-	s = mf_naming_author(rules, "理不尽な孫の手");
-	CHECK_STR(s, "Rifujin na Magonote");
-	free(s);
+	cleans_to(mf_naming_author, rules, "理不尽な孫の手", "Rifujin na Magonote");
 	/* ...else kakasi reads it. */
-	s = mf_naming_author(rules, "橘 由華");
-	CHECK_STR(s, "Tachibana Yu Hana");
-	free(s);
-	s = mf_naming_author(rules, "ジョン・スミス");
-	CHECK_STR(s, "Jon Sumisu");
-	free(s);
-	s = mf_naming_author(rules, "Ünïcödé Äuthor");	/* not Japanese: kept */
-	CHECK_STR(s, "Ünïcödé Äuthor");
-	free(s);
+	cleans_to(mf_naming_author, rules, "橘 由華", "Tachibana Yu Hana");
+	cleans_to(mf_naming_author, rules, "ジョン・スミス", "Jon Sumisu");
+	cleans_to(mf_naming_author, rules, "Ünïcödé Äuthor",
+	    "Ünïcödé Äuthor");	/* not Japanese: kept */
 	CHECK_STR(name(rules, NULL, "Some Title", NULL, "2020", "佐々木", "B0XXXXXXXX", NULL, &o),
 	    "Some Title (2020) (Sasaki) {ASIN.B0XXXXXXXX}");
 	mf_naming_set_romaji(rules, 0);
-	s = mf_naming_author(rules, "橘 由華");
-	CHECK_STR(s, "橘 由華");
-	free(s);
-	s = mf_naming_author(rules, "理不尽な孫の手");	/* the map still applies */
-	CHECK_STR(s, "Rifujin na Magonote");
-	free(s);
+	cleans_to(mf_naming_author, rules, "橘 由華", "橘 由華");
+	cleans_to(mf_naming_author, rules, "理不尽な孫の手",
+	    "Rifujin na Magonote");	/* the map still applies */
 	mf_naming_set_romaji(rules, 1);
 }
 
