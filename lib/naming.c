@@ -1148,8 +1148,13 @@ mf_naming_subtitle(const struct mf_naming *n, const char *subtitle, const char *
 			return strdup(subtitle);
 	while (*subtitle == ' ')
 		subtitle++;
-	len = strlen(subtitle);
-	if ((s = strndup(subtitle, len < SUBTITLE_MAX ? len : SUBTITLE_MAX)) == NULL)
+	if ((len = strlen(subtitle)) > SUBTITLE_MAX) {
+		/* Cut at a character boundary: what is left stays valid UTF-8. */
+		len = SUBTITLE_MAX;
+		while (len > 0 && ((unsigned char)subtitle[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if ((s = strndup(subtitle, len)) == NULL)
 		return NULL;
 	cleanup(s);
 	if (*s == '\0' || matches_any(&n->sub_keep, s))
@@ -1413,6 +1418,8 @@ mf_naming_series_from_title(const char *title, char **series, char *pos, size_t 
 	rx_init();
 	if (regexec(&rx[RX_SERIES], title, 8, m, 0) != 0)
 		return 0;
+	while (m[1].rm_so < m[1].rm_eo && isspace((unsigned char)title[m[1].rm_so]))
+		m[1].rm_so++;
 	if ((s = strndup(title + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so))) == NULL)
 		return 0;
 	/*

@@ -540,6 +540,18 @@ TEST(subtitles)
 	/* no rules: kept, trimmed */
 	sub_is(none, "A Novel ", "T", NULL, "A Novel");
 	sub_is(rules, "   ", "T", NULL, NULL);
+	/* A subtitle too long for the rules is cut, never inside a character. */
+	{
+		char big[2000], *r;
+		size_t o;
+
+		for (o = 0; o + 3 < sizeof(big); o += 3)
+			memcpy(big + o, "理", 3);
+		big[o] = '\0';
+		r = mf_naming_subtitle(rules, big, "T", NULL, 0);
+		CHECK(r != NULL && strlen(r) <= 1024 && mf_utf8_valid(r, strlen(r)));
+		free(r);
+	}
 }
 
 TEST(japanese_names_in_romaji)
