@@ -28,7 +28,7 @@ struct regexes {
 
 /* One of subtitle_redundancy_rules.rules. */
 struct redundancy {
-	char	*id, *pattern;	/* pattern_template, with {{series}} and {{title}} */
+	char	*pattern;	/* pattern_template, with {{series}} and {{title}} */
 	int	 strip;		/* action strip_match; else drop_subtitle */
 };
 
@@ -325,10 +325,8 @@ mf_naming_free(struct mf_naming *n)
 	regexes_free(&n->suffix);
 	regexes_free(&n->sub_keep);
 	regexes_free(&n->sub_remove);
-	for (i = 0; i < n->nrules; i++) {
-		free(n->rules[i].id);
+	for (i = 0; i < n->nrules; i++)
 		free(n->rules[i].pattern);
-	}
 	free(n->rules);
 	free(n);
 }
@@ -403,8 +401,8 @@ load_subtitle_rules(struct mf_naming *n, const cJSON *root, char *err, size_t er
 		snprintf(err, errsz, "\"subtitle_patterns\" is not an object");
 		return -1;
 	}
-	if (load_regexes(sp, "keep_patterns", "patterns", REG_NOSUB, &n->sub_keep, err, errsz) == -1 ||
-	    load_regexes(sp, "remove_patterns", "patterns", REG_NOSUB,
+	if (load_regexes(sp, "keep_patterns", "patterns", REG_NOSUB, &n->sub_keep, err,
+	    errsz) == -1 || load_regexes(sp, "remove_patterns", "patterns", REG_NOSUB,
 	    &n->sub_remove, err, errsz) == -1 ||
 	    (n->sub_if_series = load_bool(sp, "remove_if_matches_series", 1, err, errsz)) == -1)
 		return -1;
@@ -454,11 +452,10 @@ load_subtitle_rules(struct mf_naming *n, const cJSON *root, char *err, size_t er
 		}
 		regfree(&re);
 		free(t);
-		r->id = strdup(id != NULL ? id->valuestring : "");
 		r->pattern = strdup(pt->valuestring);
 		r->strip = ac != NULL && strcmp(ac->valuestring, "strip_match") == 0;
 		n->nrules++;
-		if (r->id == NULL || r->pattern == NULL) {
+		if (r->pattern == NULL) {
 			snprintf(err, errsz, "out of memory");
 			return -1;
 		}
