@@ -19,7 +19,7 @@ WARN      = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 CFLAGS   ?=
 CPPFLAGS += -D_GNU_SOURCE -DMF_VERSION='"$(VERSION)"' -DMF_DATADIR='"$(DATADIR)"' -Ilib
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) $(KAKASI_LIBS) -lpthread -lm
 
 # Out-of-tree build folder: `make B=build-asan` keeps sanitizer objects apart.
 B        ?= build
@@ -64,6 +64,8 @@ endif
 else
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libkakasi (romaji for Japanese names): Debian ships no .pc file for it.
+KAKASI_LIBS := $(shell pkg-config --libs kakasi 2>/dev/null || echo -lkakasi)
 ifneq ($(WORK),)
 ifeq ($(PKG_LIBS),)
 $(error pkg-config knows none of $(PKGS): run scripts/deps (or make without DEPS_DONE))
@@ -106,7 +108,7 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lpthread -lm
+	clang $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) $(KAKASI_LIBS) -lpthread -lm
 
 fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \

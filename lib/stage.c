@@ -344,9 +344,9 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 			maxb = strlen(suffix);
 	}
 
+	/* The first author who is one ("X - translator" is a credit: naming.json). */
 	authors = cJSON_GetObjectItemCaseSensitive(rec, "authors");
-	if (cJSON_IsArray(authors) && cJSON_IsString(cJSON_GetArrayItem(authors, 0)))
-		author = cJSON_GetArrayItem(authors, 0)->valuestring;
+	author = mf_naming_first_author(o->naming, authors);
 	in = (struct mf_name_in){ mf_json_str(rec, "title"), mf_json_str(rec, "series"),
 	    mf_json_str(rec, "series_position"), mf_json_str(rec, "year"), author, asin,
 	    o->tag, maxc, maxb, o->max_path };
