@@ -39,7 +39,7 @@ MAN1     := $(wildcard man/*.1)
 MAN7     := $(wildcard man/*.7)
 HDRS     := $(wildcard lib/*.h)
 
-.PHONY: all check unit bats asan fuzz bench demo install uninstall clean deps
+.PHONY: all check check-qbt unit bats asan fuzz bench demo install uninstall clean deps
 
 all: $(PROGS) $(UNITS)
 
@@ -62,6 +62,12 @@ $(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBA) $(HDRS)
 # The test command of the README: unit tests and bats, one summary line at the end.
 check: deps all
 	MF_BIN=$(CURDIR)/$(B)/bin MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run $(TESTS)
+
+# The tests that start a qBittorrent, against one release of the matrix (4.5 = the host's,
+# 5.1, 5.3: scripts/qbt-versions builds and caches their Debian roots; root only).
+QBT_VERSION ?= 4.5
+check-qbt: deps all
+	MF_BIN=$(CURDIR)/$(B)/bin tests/run --qbt $(QBT_VERSION) $(TESTS)
 
 unit: all
 	MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run --unit-only
