@@ -296,10 +296,9 @@ static int
 cross_site(struct mf_qbt *q)
 {
 	seterr(q, "qBittorrent at %s refused the request as cross-site (HTTP 401 before any "
-	    "credential check): its CSRF protection or Host header validation does not accept "
-	    "the address in MF_QBT_URL.  Use the address and port qBittorrent itself listens "
-	    "on, or, behind a port mapping or reverse proxy, pass the Host header through (or "
-	    "add the address to the WebUI's server domains)", q->base);
+	    "credential check): its CSRF protection or Host header validation rejects the "
+	    "address in MF_QBT_URL; use the address and port qBittorrent itself listens on "
+	    "(behind a port mapping or a reverse proxy: see mf-qbt-add(1))", q->base);
 	return set_fatal(q, MF_QBT_ECONFIG);
 }
 
