@@ -73,11 +73,6 @@ wait_state() {
 	return 1
 }
 
-# qbt_app_ge X.Y.Z: the server's release ($QBT_APP, "v5.3.0") is X.Y.Z or later.
-qbt_app_ge() {
-	[[ $(printf '%s\n%s\n' "$1" "${QBT_APP#v}" | sort -V | head -n 1) == "$1" ]]
-}
-
 # relay_start MODE: a relay (tests/lib/relay) in front of this file's server, MODE "port"
 # (a port mapping: qBittorrent refuses the Host header) or "proxy" (a reverse proxy that
 # rewrites Host: qBittorrent refuses the Origin); prints its URL.

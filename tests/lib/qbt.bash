@@ -8,8 +8,8 @@
 #
 # After qbt_start, every test sees MF_QBT_URL, MF_QBT_USER, MF_QBT_PASS (the server's
 # credentials) and QBT_DIR (profile dir), QBT_URL, and what the server says it is:
-# QBT_APP ("v5.3.0") and QBT_WEBAPI ("2.16.2"); qbt_webapi_ge 2.14.0 asks whether it is at
-# least that WebAPI version.  One server per bats file.  Which qbittorrent-nox runs is the
+# QBT_APP ("v5.3.0") and QBT_WEBAPI ("2.16.2"); qbt_webapi_ge 2.14.0 and qbt_app_ge 5.3.0
+# ask whether it is at least that version.  One server per bats file.  Which qbittorrent-nox runs is the
 # first on PATH (tests/run --qbt VERSION puts another release there).
 
 # bats runs the file top level again for every test, and lib/common unsets MF_QBT_*:
@@ -33,12 +33,14 @@ qbt_start() {
 	    { echo "qbt_start: the server does not say its version" >&2; return 1; }
 }
 
-# qbt_webapi_ge X.Y.Z: 0 when the server's WebAPI version ($QBT_WEBAPI, or $2) is X.Y.Z or
-# later (2.14.0 is qBittorrent 5.2: login answers 204/401, add answers JSON/409, API keys).
-qbt_webapi_ge() {
-	local have=${2:-$QBT_WEBAPI}
-	[[ -n $have ]] || { echo "qbt_webapi_ge: no server version" >&2; return 2; }
-	[[ $(printf '%s\n%s\n' "$1" "$have" | sort -V | head -n 1) == "$1" ]]
+# qbt_webapi_ge X.Y.Z: 0 when the server's WebAPI version ($QBT_WEBAPI) is X.Y.Z or later
+# (2.14.0 is qBittorrent 5.2: login answers 204/401, add answers JSON/409, API keys).
+# qbt_app_ge X.Y.Z: the same for its release ($QBT_APP, e.g. "v5.3.0").
+qbt_webapi_ge() { qbt_version_ge "$1" "$QBT_WEBAPI"; }
+qbt_app_ge() { qbt_version_ge "$1" "${QBT_APP#v}"; }
+qbt_version_ge() {
+	[[ -n $2 ]] || { echo "qbt_version_ge: the server's version is not known" >&2; return 2; }
+	[[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1) == "$1" ]]
 }
 
 # Stop it (in teardown_file); never leaves a process.  QBT_KEEP=true keeps the profile.
