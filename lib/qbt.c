@@ -436,7 +436,7 @@ body_is(const char *body, size_t len, const char *word)
 		b++;
 	while (e > b && isspace((unsigned char)body[e - 1]))
 		e--;
-	return e - b == n && memcmp(body + b, word, n) == 0;
+	return e - b == n && (n == 0 || memcmp(body + b, word, n) == 0);
 }
 
 enum mf_qbt_loginres
