@@ -37,14 +37,14 @@ MAN1     := $(wildcard man/*.1)
 MAN7     := $(wildcard man/*.7)
 HDRS     := $(wildcard lib/*.h)
 
-.PHONY: all check unit asan fuzz bench demo install uninstall clean deps fresh-check
+.PHONY: all check check-qbt unit asan fuzz bench demo install uninstall clean deps fresh-check
 
 # Goals that need nothing installed: the rest go through the two steps below.
 PLAIN_GOALS := clean uninstall deps fresh-check
 GOALS     := $(or $(MAKECMDGOALS),all)
 WORK      := $(filter-out $(PLAIN_GOALS),$(GOALS))
 # The test set (scripts/deps --test) for the goals that test; the build set for the others.
-DEPS_SET  := $(if $(filter check asan fuzz bench,$(WORK)),--test)
+DEPS_SET  := $(if $(filter check check-qbt asan fuzz bench,$(WORK)),--test)
 
 ifndef DEPS_DONE
 # Step 1, for every goal a user types: scripts/deps installs what is missing (the compiler,
@@ -93,6 +93,12 @@ $(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBA) $(HDRS)
 # The test command of the README: unit tests and bats, one summary line at the end.
 check: all
 	MF_BIN=$(CURDIR)/$(B)/bin MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run $(TESTS)
+
+# The tests that start a qBittorrent, against one release of the matrix (4.5 = the host's,
+# 5.1, 5.3: scripts/qbt-versions builds and caches their Debian roots; root only).
+QBT_VERSION ?= 4.5
+check-qbt: all
+	MF_BIN=$(CURDIR)/$(B)/bin tests/run --qbt $(QBT_VERSION) $(TESTS)
 
 unit: all
 	MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run --unit-only

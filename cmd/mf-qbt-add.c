@@ -93,11 +93,18 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	if (check) {
 		/* For `mamfast check`: reachable and credentials accepted?  No records read. */
-		char version[128];
+		char version[128], api[128];
+		int t;
 
-		if (mf_qbt_check(run.q, version, sizeof version) == 0) {
-			printf("qBittorrent %s at %s: credentials accepted\n", version,
-			    mf_qbt_url(run.q));
+		if (mf_qbt_check(run.q, version, sizeof version, api, sizeof api) == 0) {
+			printf("qBittorrent %s (WebAPI %s) at %s: credentials accepted\n", version,
+			    api, mf_qbt_url(run.q));
+			if ((t = mf_qbt_tested(version)) != 0)
+				mf_warnx("warning: qBittorrent %s (WebAPI %s) %s: mamfast is tested "
+				    "against %s to %s; it may work, but report what fails", version, api,
+				    t == 2 ? "does not say its release plainly" : t < 0 ?
+				    "is older than any release tested" : "is newer than any release tested",
+				    MF_QBT_TESTED_FIRST, MF_QBT_TESTED_LAST);
 			rc = 0;
 		} else {
 			mf_warnx("%s", mf_qbt_error(run.q));

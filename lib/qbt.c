@@ -287,6 +287,40 @@ mf_qbt_parse_version(const char *body, size_t len)
 	return part[0] * 10000 + part[1] * 100 + part[2];
 }
 
+/*
+ * Every release answers 401 before it looks at any credential when the request fails its
+ * CSRF check (Origin or Referer not the Host it was sent to) or its Host header check
+ * (the port is not the server's own): a port mapping or a reverse proxy in between.
+ */
+static int
+cross_site(struct mf_qbt *q)
+{
+	seterr(q, "qBittorrent at %s refused the request as cross-site (HTTP 401 before any "
+	    "credential check): its CSRF protection or Host header validation rejects the "
+	    "address in MF_QBT_URL; use the address and port qBittorrent itself listens on "
+	    "(behind a port mapping or a reverse proxy: see mf-qbt-add(1))", q->base);
+	return set_fatal(q, MF_QBT_ECONFIG);
+}
+
+/*
+ * 401 to a login: a wrong password from 5.2 on, or a cross-site refusal on any release.
+ * A request without credentials tells which (no password is sent again): refused before
+ * any credential check, it gets 401 too; let past that check, 403.
+ */
+static int
+refused_before_auth(struct mf_qbt *q)
+{
+	struct req rq = { REQ_GET, "app/webapiVersion", NULL, NULL, 0 };
+	struct mf_http_resp r;
+	int rc;
+
+	if ((rc = send_retry(q, &rq, &r)) != MF_QBT_OK)
+		return -1;
+	rc = r.status == 401;
+	mf_http_resp_free(&r);
+	return rc;
+}
+
 /* With an API key or no credentials: ask app/webapiVersion whether we are let in. */
 static int
 probe(struct mf_qbt *q)
@@ -298,7 +332,11 @@ probe(struct mf_qbt *q)
 
 	if ((rc = send_retry(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
-	if (r.status == 403 || r.status == 401) {
+	if (r.status == 401) {
+		mf_http_resp_free(&r);
+		return cross_site(q);
+	}
+	if (r.status == 403) {
 		mf_http_resp_free(&r);
 		if (q->api_key) {
 			seterr(q, "qBittorrent at %s rejected the API key (MF_QBT_API_KEY): "
@@ -333,8 +371,10 @@ mf_qbt_login(struct mf_qbt *q)
 {
 	struct req rq = { REQ_FORM, "auth/login", NULL, NULL, 0 };
 	struct mf_http_resp r;
+	enum mf_qbt_loginres res;
 	char *eu, *ep, *form, s[128];
 	size_t n;
+	long status;
 	int rc;
 
 	if (q->fatal)
@@ -359,27 +399,62 @@ mf_qbt_login(struct mf_qbt *q)
 	if (rc != MF_QBT_OK)
 		return rc;
 	mf_http_excerpt(r.body, r.len, s, sizeof s);
-	if (r.status == 200 && strcmp(s, "Ok.") == 0) {
+	res = mf_qbt_parse_login(r.status, r.body, r.len);
+	status = r.status;
+	mf_http_resp_free(&r);
+	if (res == MF_QBT_LOGIN_OK) {
 		q->authed = 1;
-		mf_http_resp_free(&r);
 		return MF_QBT_OK;
 	}
-	if (r.status == 200 && strcmp(s, "Fails.") == 0)
+	if (res == MF_QBT_LOGIN_UNAUTHORIZED) {
+		if ((rc = refused_before_auth(q)) < 0)
+			return q->fatal;
+		if (rc)
+			return cross_site(q);
+		res = MF_QBT_LOGIN_REJECTED;
+	}
+	if (res == MF_QBT_LOGIN_REJECTED)
 		seterr(q, "qBittorrent at %s rejected the user name or password "
 		    "(MF_QBT_USER, MF_QBT_PASS or MF_QBT_PASS_FILE): check them; not retried, "
 		    "as failed logins lead to an IP ban", q->base);
-	else if (r.status == 403)
+	else if (res == MF_QBT_LOGIN_BANNED)
 		seterr(q, "qBittorrent at %s has banned this IP address after too many failed "
 		    "logins (%s): fix MF_QBT_USER/MF_QBT_PASS and wait for the ban to end "
 		    "(WebUI option: ban duration)", q->base, s);
-	else if (r.status == 401)
-		seterr(q, "qBittorrent at %s refused the login as cross-site (HTTP 401): set "
-		    "MF_QBT_URL to the address qBittorrent serves", q->base);
 	else
-		seterr(q, "qBittorrent at %s: login answered HTTP %ld %s", q->base, r.status, s);
-	rc = r.status == 401 ? MF_QBT_ECONFIG : MF_QBT_EAUTH;
-	mf_http_resp_free(&r);
-	return set_fatal(q, rc);
+		seterr(q, "qBittorrent at %s: login answered HTTP %ld %s", q->base, status, s);
+	return set_fatal(q, MF_QBT_EAUTH);
+}
+
+/* The body, white space around it aside, is word. */
+static int
+body_is(const char *body, size_t len, const char *word)
+{
+	size_t b = 0, e = len, n = strlen(word);
+
+	while (b < e && isspace((unsigned char)body[b]))
+		b++;
+	while (e > b && isspace((unsigned char)body[e - 1]))
+		e--;
+	return e - b == n && (n == 0 || memcmp(body + b, word, n) == 0);
+}
+
+enum mf_qbt_loginres
+mf_qbt_parse_login(long status, const char *body, size_t len)
+{
+	switch (status) {
+	case 204:		/* 5.2+: logged in, no body */
+		return MF_QBT_LOGIN_OK;
+	case 200:		/* up to 5.1: the body says */
+		if (body_is(body, len, "Ok."))
+			return MF_QBT_LOGIN_OK;
+		return body_is(body, len, "Fails.") ? MF_QBT_LOGIN_REJECTED : MF_QBT_LOGIN_UNEXPECTED;
+	case 401:
+		return MF_QBT_LOGIN_UNAUTHORIZED;
+	case 403:		/* every release: the IP is banned */
+		return MF_QBT_LOGIN_BANNED;
+	}
+	return MF_QBT_LOGIN_UNEXPECTED;
 }
 
 /*
@@ -507,24 +582,49 @@ mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n, struct mf_q
 	return MF_QBT_OK;
 }
 
-int
-mf_qbt_check(struct mf_qbt *q, char *version, size_t n)
+/* GET one app/ answer (version, webapiVersion) into out. */
+static int
+app_get(struct mf_qbt *q, const char *path, char *out, size_t n)
 {
-	struct req rq = { REQ_GET, "app/version", NULL, NULL, 0 };
+	struct req rq = { REQ_GET, path, NULL, NULL, 0 };
 	struct mf_http_resp r;
 	int rc;
 
 	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
-	mf_http_excerpt(r.body, r.len, version, n);
+	mf_http_excerpt(r.body, r.len, out, n);
 	if (r.status != 200) {
-		seterr(q, "qBittorrent at %s: app/version answered HTTP %ld %s", q->base,
-		    r.status, version);
+		seterr(q, "qBittorrent at %s: %s answered HTTP %ld %s", q->base, path,
+		    r.status, out);
 		mf_http_resp_free(&r);
 		return set_fatal(q, MF_QBT_ECONFIG);
 	}
 	mf_http_resp_free(&r);
 	return MF_QBT_OK;
+}
+
+int
+mf_qbt_check(struct mf_qbt *q, char *version, size_t n, char *api, size_t an)
+{
+	int rc;
+
+	if ((rc = app_get(q, "app/version", version, n)) != MF_QBT_OK)
+		return rc;
+	return app_get(q, "app/webapiVersion", api, an);
+}
+
+int
+mf_qbt_tested(const char *version)
+{
+	long v = mf_qbt_parse_version(version, strlen(version));
+	long first = mf_qbt_parse_version(MF_QBT_TESTED_FIRST, strlen(MF_QBT_TESTED_FIRST));
+	long last = mf_qbt_parse_version(MF_QBT_TESTED_LAST, strlen(MF_QBT_TESTED_LAST));
+
+	if (v < 0)
+		return 2;
+	if (v < first)
+		return -1;
+	return v / 100 > last / 100 ? 1 : 0;	/* any patch release of the last series */
 }
 
 const char *
@@ -617,54 +717,55 @@ mf_qbt_category(struct mf_qbt *q, const char *name)
 	return MF_QBT_EREC;
 }
 
+/* A count of an add answer (negative ones as 0); *seen set when the key is there. */
+static double
+count(const cJSON *o, const char *key, int *seen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	*seen = 1;
+	return v->valuedouble > 0 ? v->valuedouble : 0;
+}
+
 enum mf_qbt_addres
 mf_qbt_parse_add(long status, const char *body, size_t len)
 {
-	size_t b = 0, e = len;
 	cJSON *o, *v;
-	double ok = 0, bad = 0;
+	double added = 0, pending = 0, failed = 0;
 	int json = 0;
 
 	if (status == 415)
 		return MF_QBT_INVALID;
-	if (status == 409)
+	if (status == 409)	/* 5.2+: it is there already, or nothing usable was sent */
 		return MF_QBT_REFUSED;
 	if (status != 200 && status != 202 && status != 204)
 		return MF_QBT_UNEXPECTED;
-	while (b < e && isspace((unsigned char)body[b]))
-		b++;
-	while (e > b && isspace((unsigned char)body[e - 1]))
-		e--;
-	if (e - b == 3 && memcmp(body + b, "Ok.", 3) == 0)
+	if (body_is(body, len, "Ok."))
 		return MF_QBT_ADDED;
-	if (e - b == 6 && memcmp(body + b, "Fails.", 6) == 0)
+	if (body_is(body, len, "Fails."))
 		return MF_QBT_REFUSED;
-	if (e == b)	/* 5.x may answer 204 (or an empty 200/202): confirm by lookup */
-		return MF_QBT_ADDED;
-	/* WebAPI 2.14: {"added_torrent_ids":[..],"success_count":..,"pending_count":..,"failure_count":..} */
-	if ((o = cJSON_ParseWithLength(body + b, e - b)) && cJSON_IsObject(o)) {
-		const char *okk[] = { "success_count", "pending_count" };
-
-		for (size_t i = 0; i < 2; i++)
-			if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, okk[i]))) {
-				ok += v->valuedouble > 0 ? v->valuedouble : 0;
-				json = 1;
-			}
-		if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "failure_count"))) {
-			bad = v->valuedouble;
-			json = 1;
-		}
+	if (body_is(body, len, ""))	/* an empty 200/204: confirmed by the lookup */
+		return status == 202 ? MF_QBT_PENDING : MF_QBT_ADDED;
+	/* 5.2+: {"added_torrent_ids":[..],"success_count":..,"pending_count":..,"failure_count":..} */
+	if ((o = cJSON_ParseWithLength(body, len)) && cJSON_IsObject(o)) {
+		added = count(o, "success_count", &json);
 		if (cJSON_IsArray(v = cJSON_GetObjectItemCaseSensitive(o, "added_torrent_ids"))) {
-			ok += cJSON_GetArraySize(v);
+			added += cJSON_GetArraySize(v);
 			json = 1;
 		}
+		pending = count(o, "pending_count", &json);
+		failed = count(o, "failure_count", &json);
 	}
 	cJSON_Delete(o);
 	if (!json)
 		return MF_QBT_UNEXPECTED;
-	if (ok > 0)
+	if (added > 0)
 		return MF_QBT_ADDED;
-	return bad > 0 ? MF_QBT_REFUSED : MF_QBT_UNEXPECTED;
+	if (pending > 0)
+		return MF_QBT_PENDING;
+	return failed > 0 ? MF_QBT_REFUSED : MF_QBT_UNEXPECTED;
 }
 
 /* Look the torrent up until it shows (just-added torrents can take a few ms). */
@@ -693,8 +794,10 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	struct req rq = { REQ_MULTI, "torrents/add", NULL, parts, 0 };
 	struct mf_http_resp r;
 	const char *flag = a->paused ? "true" : "false";
+	enum mf_qbt_addres res;
 	char fname[64], s[128];
 	size_t n = 0;
+	double limit;
 	int rc;
 
 	*existed = 0;
@@ -732,18 +835,23 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
 	mf_http_excerpt(r.body, r.len, s, sizeof s);
-	switch (mf_qbt_parse_add(r.status, r.body, r.len)) {
+	switch ((res = mf_qbt_parse_add(r.status, r.body, r.len))) {
 	case MF_QBT_ADDED:
+	case MF_QBT_PENDING:
 		mf_http_resp_free(&r);
-		if ((rc = wait_visible(q, a->hash, q->o.confirm_time, t)) != MF_QBT_OK)
+		/* 202: the server adds it later (5.2+): give it the longer wait. */
+		limit = q->o.confirm_time * (res == MF_QBT_PENDING ? 4 : 1);
+		if ((rc = wait_visible(q, a->hash, limit, t)) != MF_QBT_OK)
 			return rc;
 		if (!t->found) {
-			seterr(q, "qBittorrent accepted the torrent but does not list it after %.1f s",
-			    q->o.confirm_time);
+			seterr(q, "qBittorrent %s the torrent but does not list it after %.1f s",
+			    res == MF_QBT_PENDING ? "took (pending)" : "accepted", limit);
 			return MF_QBT_ERETRY;
 		}
 		return MF_QBT_OK;
 	case MF_QBT_REFUSED:
+		mf_debug("%s: qBittorrent refused the add (HTTP %ld %s): looking it up",
+		    a->id ? a->id : a->hash, r.status, s);
 		mf_http_resp_free(&r);
 		/* A duplicate still loading may take a moment to be listed. */
 		if ((rc = wait_visible(q, a->hash, q->o.confirm_time, t)) != MF_QBT_OK)
@@ -1010,7 +1118,8 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 		fail_held(run, j->rec, rc, NULL);
 		return;
 	}
-	struct mf_qbt_add a = { j->hash, buf, len, j->save, run->category, run->tags, run->paused };
+	struct mf_qbt_add a = { j->hash, buf, len, j->save, run->category, run->tags, run->paused,
+	    mf_rec_id(j->rec) };
 	rc = mf_qbt_add(q, &a, &existed, &t);
 	free(buf);
 	if (rc != MF_QBT_OK) {

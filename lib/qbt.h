@@ -56,8 +56,19 @@ int mf_qbt_login(struct mf_qbt *q);
  * hashes[i] is there. */
 int mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n,
     struct mf_qbt_torrent *t);
-/* Log in and ask app/version (into version, e.g. "v4.5.2"): are we let in? */
-int mf_qbt_check(struct mf_qbt *q, char *version, size_t n);
+/*
+ * Log in and ask app/version and app/webapiVersion (into version and api, e.g. "v4.5.2"
+ * and "2.8.19"): are we let in, and by what?
+ */
+int mf_qbt_check(struct mf_qbt *q, char *version, size_t n, char *api, size_t an);
+/*
+ * The releases mamfast is tested against, each as a real server (scripts/qbt-versions):
+ * 4.5 (WebAPI 2.8), 5.1 (2.11), 5.3 (2.16).  mf_qbt_tested says where an app/version
+ * answer falls: 0 in that range, -1 older, 1 newer, 2 unreadable.
+ */
+#define MF_QBT_TESTED_FIRST	"4.5"
+#define MF_QBT_TESTED_LAST	"5.3"
+int mf_qbt_tested(const char *version);
 /* The base URL in use (no credentials). */
 const char *mf_qbt_url(const struct mf_qbt *q);
 /* Create the category unless it exists (once per run per name). */
@@ -71,6 +82,7 @@ struct mf_qbt_add {
 	const char	*category;	/* NULL or "" for none */
 	const char	*tags;		/* "a,b" or NULL */
 	int		paused;
+	const char	*id;		/* the record's, for messages (or NULL) */
 };
 /*
  * Add one torrent and confirm it with torrents/info.  *existed is set to 1 when the
@@ -82,12 +94,22 @@ int mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 
 /* Pure parsers of server answers (fuzzed in fuzz/fuzz_qbt.c). */
 enum mf_qbt_addres {
-	MF_QBT_ADDED,		/* "Ok.", or JSON with success/pending counts */
+	MF_QBT_ADDED,		/* "Ok." (up to 5.1), or JSON with a success count (5.2+) */
+	MF_QBT_PENDING,		/* 202 JSON with a pending count only: added later (5.2+) */
 	MF_QBT_REFUSED,		/* "Fails.", 409, or JSON failures only: look it up */
 	MF_QBT_INVALID,		/* 415: not a valid torrent file */
 	MF_QBT_UNEXPECTED	/* anything else */
 };
 enum mf_qbt_addres mf_qbt_parse_add(long status, const char *body, size_t len);
+/* What an auth/login answer means (the releases differ: see mf-qbt-add(1)). */
+enum mf_qbt_loginres {
+	MF_QBT_LOGIN_OK,		/* 200 "Ok." (up to 5.1), 204 (5.2+) */
+	MF_QBT_LOGIN_REJECTED,		/* 200 "Fails." (up to 5.1) */
+	MF_QBT_LOGIN_UNAUTHORIZED,	/* 401: wrong password (5.2+) or cross-site: ask */
+	MF_QBT_LOGIN_BANNED,		/* 403: this IP is banned */
+	MF_QBT_LOGIN_UNEXPECTED
+};
+enum mf_qbt_loginres mf_qbt_parse_login(long status, const char *body, size_t len);
 /* torrents/info array: how many of the n hashes are in it (t[i] filled for each), or -1
  * when malformed. */
 int mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_t n,

@@ -146,6 +146,23 @@ drop_key() {
 	refute_output --partial hunter2-secret
 }
 
+@test "check: a warning of mf-qbt-add --check (an untested qBittorrent) is shown, and is no failure" {
+	# mf-qbt-add's own part (the tested range) is in tests/unit/test_qbt.c and qbt_add.bats;
+	# here only what the driver makes of it, so a stand-in answers --check.
+	mkdir -p "$BATS_TEST_TMPDIR/bin"
+	cat >"$BATS_TEST_TMPDIR/bin/mf-qbt-add" <<-'EOF'
+	#!/bin/sh
+	echo "qBittorrent v9.0.0 (WebAPI 9.0.0) at $MF_QBT_URL: credentials accepted"
+	echo "mf-qbt-add: warning: qBittorrent v9.0.0 (WebAPI 9.0.0) is newer than any release tested" >&2
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/bin/mf-qbt-add"
+	MF_QBT_URL=http://127.0.0.1:9 MF_AUDNEX_URL=http://127.0.0.1:$(mf_free_port) MF_TIMEOUT=2 \
+	    MF_BIN="$BATS_TEST_TMPDIR/bin" run --separate-stderr mamfast check
+	assert_line "  ok   qBittorrent v9.0.0 (WebAPI 9.0.0) at http://127.0.0.1:9: credentials accepted"
+	assert_line "  warn qBittorrent v9.0.0 (WebAPI 9.0.0) is newer than any release tested"
+	refute_line --partial "FAIL qBittorrent"
+}
+
 @test "libation: runs the configured command's scan then liberate" {
 	cli="$BATS_TEST_TMPDIR/LibationCli"
 	printf '#!/bin/sh\necho "$@" >>"%s/calls"\n' "$BATS_TEST_TMPDIR" >"$cli"

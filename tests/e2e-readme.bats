@@ -98,7 +98,7 @@ readme_config() {
 }
 
 @test "README: the man pages it names exist" {
-	for m in $(grep -o 'man 7 mamfast\|man mf-[a-z]*' "$README" | sort -u | awk '{print $NF}'); do
+	for m in $(grep -o 'man 7 mamfast\|man mf-[a-z-]*[a-z]' "$README" | sort -u | awk '{print $NF}'); do
 		[[ $m == mamfast ]] || command -v "$m" >/dev/null || fail "$m is not built (make builds it)"
 		ls "$MF_ROOT"/man/"$m".[17] >/dev/null
 	done
