@@ -278,3 +278,29 @@ notify_config() {
 		assert_equal "$(mf-state stats --json | jq .complete)" 1
 	done
 }
+
+@test "contrib: the sample settings are keys mamfast knows; the mail hook turns the JSON into one mail" {
+	known=$(MF_CONFIG=/dev/null mamfast config --json | jq -r .key)
+	n=0
+	while IFS= read -r k; do
+		n=$((n + 1))
+		grep -qx "$k" <<<"$known" || { echo "contrib/notify.conf: unknown key $k"; false; }
+	done < <(sed -n 's/^#\(MF_[A-Z_]*\)=.*/\1/p' "$MF_ROOT/contrib/notify.conf")
+	[[ $n -ge 8 ]]
+	cat >"$BATS_TEST_TMPDIR/mail" <<-EOF
+	#!/bin/sh
+	printf '%s\n' "\$@" >"$BATS_TEST_TMPDIR/mail.args"
+	cat >"$BATS_TEST_TMPDIR/mail.body"
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/mail"
+	records >"$BATS_TEST_TMPDIR/in"
+	MAIL_CMD="$BATS_TEST_TMPDIR/mail" MF_NOTIFY_CMD="$MF_ROOT/contrib/mamfast-notify-mail a@example.org" \
+	    run --separate-stderr mf-notify <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(cat "$BATS_TEST_TMPDIR/mail.args")" \
+	    "$(printf '%s\n' -s "mamfast on $(hostname): 2 new, 3 failed" a@example.org)"
+	grep -qxF "New: New Book *One* @everyone" "$BATS_TEST_TMPDIR/mail.body"
+	grep -qxF "  MAM JSON: /out/N1/N1.json" "$BATS_TEST_TMPDIR/mail.body"
+	grep -qxF "  upload: qBittorrent at http://127.0.0.1:1 unreachable" "$BATS_TEST_TMPDIR/mail.body"
+	! grep -q "$PASSKEY" "$BATS_TEST_TMPDIR/mail.body"
+}
