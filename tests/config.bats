@@ -4,25 +4,15 @@
 
 bats_require_minimum_version 1.5.0
 load lib/common
+load lib/driver
 
 setup() {
-	conf="$BATS_TEST_TMPDIR/mamfast.conf"
-	lib="$BATS_TEST_TMPDIR/lib"
-	mkdir -p "$lib"
-	cat >"$conf" <<-EOF
-	# a complete configuration
-	MF_LIBRARY=$lib
-	MF_SEED_ROOT=$BATS_TEST_TMPDIR/seed
-	MF_OUT_DIR="$BATS_TEST_TMPDIR/out"
-	export MF_STATE_DIR='$BATS_TEST_TMPDIR/state'
-	MF_ANNOUNCE_URL=https://tracker.example/announce/SECRETPASSKEY123
-	MF_QBT_USER=admin
-	MF_QBT_PASS=hunter2-secret
+	driver_conf
+	cat >>"$conf" <<-EOF
 	MF_QBT_CATEGORY=first
 	MF_QBT_CATEGORY=books
 	MF_NOTIFY_URL=https://discord.com/api/webhooks/1/W3bhookTok3n
 	EOF
-	export MF_CONFIG="$conf"
 	unset MF_QBT_CATEGORY MF_TIMEOUT MF_NOTIFY_URL MF_QBT_RATIO_LIMIT
 }
 

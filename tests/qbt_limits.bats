@@ -25,16 +25,9 @@ setup() {
 	    MF_QBT_AUTO_TMM MF_QBT_UP_LIMIT
 }
 
-# mkrec NAME: data + torrent under $SEED, one record on stdout; the hash in $SEED/NAME.hash.
-mkrec() {
-	local t h
-	read -r t h < <(qbt_mktorrent "$SEED" "$1") || return 1
-	echo "$h" >"$SEED/$1.hash"
-	jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" --arg h "$h" \
-	    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t, infohash:$h}}'
-}
-
-hash_of() { cat "$SEED/$1.hash"; }
+# mkrec NAME: data + torrent under $SEED, one record on stdout (lib/qbt.bash).
+mkrec() { qbt_record "$1"; }
+hash_of() { qbt_hash_of "$1"; }
 
 # The limit fields of one torrent as the server reports them (the test's own session),
 # polled until it is listed (at most 3 s).
