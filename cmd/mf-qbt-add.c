@@ -15,7 +15,9 @@ usage(FILE *f, int code)
 {
 	fprintf(f, "usage: mf-qbt-add [-hnqVv] [--check] [--dry-run] [--url URL] [--category NAME] "
 	    "[--tags LIST]\n"
-	    "                  [--savepath PATH] [--paused] [--retries N] [--retry-time SECONDS]\n"
+	    "                  [--savepath PATH] [--paused] [--auto-tmm] [--ratio-limit R]\n"
+	    "                  [--seeding-time-limit MIN] [--inactive-seeding-time-limit MIN]\n"
+	    "                  [--up-limit BYTES] [--retries N] [--retry-time SECONDS]\n"
 	    "                  [--timeout SECONDS] < records > records\n");
 	exit(code);
 }
@@ -35,6 +37,11 @@ main(int argc, char **argv)
 		{ "tags", required_argument, NULL, 'T' },
 		{ "savepath", required_argument, NULL, 'S' },
 		{ "paused", no_argument, NULL, 'P' },
+		{ "auto-tmm", no_argument, NULL, 'a' },
+		{ "ratio-limit", required_argument, NULL, 'r' },
+		{ "seeding-time-limit", required_argument, NULL, 's' },
+		{ "inactive-seeding-time-limit", required_argument, NULL, 'i' },
+		{ "up-limit", required_argument, NULL, 'u' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "retry-time", required_argument, NULL, 'W' },
 		{ "timeout", required_argument, NULL, 'O' },
@@ -61,6 +68,11 @@ main(int argc, char **argv)
 		case 'T': mf_config_set("MF_QBT_TAGS", optarg); break;
 		case 'S': mf_config_set("MF_QBT_SAVEPATH", optarg); break;
 		case 'P': mf_config_set("MF_QBT_PAUSED", "1"); break;
+		case 'a': mf_config_set("MF_QBT_AUTO_TMM", "1"); break;
+		case 'r': mf_config_set("MF_QBT_RATIO_LIMIT", optarg); break;
+		case 's': mf_config_set("MF_QBT_SEEDING_TIME_LIMIT", optarg); break;
+		case 'i': mf_config_set("MF_QBT_INACTIVE_SEEDING_TIME_LIMIT", optarg); break;
+		case 'u': mf_config_set("MF_QBT_UP_LIMIT", optarg); break;
 		case 'R': mf_config_set("MF_QBT_RETRIES", optarg); break;
 		case 'W': mf_config_set("MF_QBT_RETRY_TIME", optarg); break;
 		case 'O': mf_config_set("MF_TIMEOUT", optarg); break;
@@ -83,6 +95,7 @@ main(int argc, char **argv)
 	o.retry_time = mf_config_seconds("MF_QBT_RETRY_TIME", 60);
 	o.retry_base = 0.1;
 	o.confirm_time = 3;
+	mf_qbt_limits_load(&run.limits);
 	if (o.user && !pass && !key)
 		mf_errx(EX_CONFIG, "MF_QBT_USER is set but neither MF_QBT_PASS nor "
 		    "MF_QBT_PASS_FILE: set one (never on the command line)");

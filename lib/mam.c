@@ -884,7 +884,7 @@ write_text(const char *path, const char *text)
 	}
 	p = &pend[npend];
 	mf_atomic_sweep(path);
-	if ((p->fd = mf_atomic_open(path, 0644, p->tmp, sizeof p->tmp)) < 0)
+	if ((p->fd = mf_atomic_open(path, MF_FILE_MODE, p->tmp, sizeof p->tmp)) < 0)
 		return -1;
 	if (mf_write_all(p->fd, text, strlen(text)) != 0 || !(p->path = strdup(path))) {
 		e = errno;
@@ -1098,8 +1098,8 @@ mf_meta_record(cJSON *rec, void *ctx)
 			goto out_mam;
 		}
 		/* No fsync here: the batch's syncfs makes the new folder durable too. */
-		if (mkdir(outdir, 0755) != 0 && errno != EEXIST &&
-		    (errno != ENOENT || mf_mkdir_p(outdir, 0755) != 0)) {
+		if (mf_mkdir(outdir, MF_DIR_MODE) != 0 && errno != EEXIST &&
+		    (errno != ENOENT || mf_mkdir_p(outdir, MF_DIR_MODE) != 0)) {
 			mf_rec_error(rec, "metadata", 1, "cannot create %s: %s", outdir,
 			    strerror(errno));
 			goto out_mam;

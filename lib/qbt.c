@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -505,6 +506,39 @@ jdup(const cJSON *o, const char *key)
 	return cJSON_IsString(v) && v->valuestring ? strdup(v->valuestring) : NULL;
 }
 
+/* A JSON number field into *out; 0 when absent or not a number. */
+static int
+jnum(const cJSON *o, const char *key, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	*out = v->valuedouble;
+	return 1;
+}
+
+/* The share limits, upload limit and TMM flag of one torrents/info entry. */
+static void
+parse_limits(const cJSON *it, struct mf_qbt_torrent *t)
+{
+	double r, s, u, in;
+	const cJSON *tmm = cJSON_GetObjectItemCaseSensitive(it, "auto_tmm");
+
+	if (!jnum(it, "ratio_limit", &r) || !jnum(it, "seeding_time_limit", &s) ||
+	    !jnum(it, "up_limit", &u) || !cJSON_IsBool(tmm))
+		return;
+	t->has_limits = 1;
+	t->ratio_limit = r;
+	t->seeding_time_limit = s > -1e9 && s < 1e9 ? (long)s : -2;
+	t->up_limit = u >= 0 && u < 1e12 ? (long)u : 0;
+	t->auto_tmm = cJSON_IsTrue(tmm);
+	if (jnum(it, "inactive_seeding_time_limit", &in)) {
+		t->has_inactive = 1;
+		t->inactive_seeding_time_limit = in > -1e9 && in < 1e9 ? (long)in : -2;
+	}
+}
+
 int
 mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_t n,
     struct mf_qbt_torrent *t)
@@ -534,6 +568,7 @@ mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_
 			t[i].tags = jdup(it, "tags");
 			t[i].save_path = jdup(it, "save_path");
 			t[i].state = jdup(it, "state");
+			parse_limits(it, &t[i]);
 			found++;
 		}
 	}
@@ -670,23 +705,27 @@ cat_remember(struct mf_qbt *q, const char *name)
 }
 
 int
-mf_qbt_category(struct mf_qbt *q, const char *name)
+mf_qbt_category(struct mf_qbt *q, const char *name, const char *save_path)
 {
 	struct req rq = { REQ_FORM, "torrents/createCategory", NULL, NULL, 0 };
 	struct mf_http_resp r;
-	char *e, *form, s[128];
+	char *e, *ep = NULL, *form = NULL, s[128];
 	size_t n;
 	int rc, have;
 
 	if (!name || !*name || cat_known(q, name))
 		return MF_QBT_OK;
-	if (!(e = mf_http_escape(name)) || !(form = malloc((n = strlen(e) + 32)))) {
+	e = mf_http_escape(name);
+	ep = mf_http_escape(save_path ? save_path : "");
+	if (!e || !ep || !(form = malloc((n = strlen(e) + strlen(ep) + 32)))) {
 		free(e);
+		free(ep);
 		seterr(q, "out of memory");
 		return MF_QBT_EREC;
 	}
-	snprintf(form, n, "category=%s&savePath=", e);
+	snprintf(form, n, "category=%s&savePath=%s", e, ep);
 	free(e);
+	free(ep);
 	rq.form = form;
 	rc = request(q, &rq, &r);
 	free(form);
@@ -786,11 +825,48 @@ wait_visible(struct mf_qbt *q, const char *hash, double limit, struct mf_qbt_tor
 	}
 }
 
+/* Text of the limit fields of one add (they live as long as the request). */
+struct limit_text {
+	char	ratio[32], seeding[24], inactive[24], up[24];
+};
+
+/* Append the limit fields that are set to parts[*n]; autoTMM is always sent. */
+static void
+limit_parts(const struct mf_qbt_limits *l, struct limit_text *lt, struct mf_http_part *parts,
+    size_t *n)
+{
+	parts[*n].name = "autoTMM";
+	parts[(*n)++].value = l && l->auto_tmm ? "true" : "false";
+	if (!l)
+		return;
+	if (l->has_ratio) {
+		snprintf(lt->ratio, sizeof lt->ratio, "%g", l->ratio);
+		parts[*n].name = "ratioLimit";
+		parts[(*n)++].value = lt->ratio;
+	}
+	if (l->has_seeding) {
+		snprintf(lt->seeding, sizeof lt->seeding, "%ld", l->seeding);
+		parts[*n].name = "seedingTimeLimit";
+		parts[(*n)++].value = lt->seeding;
+	}
+	if (l->has_inactive) {
+		snprintf(lt->inactive, sizeof lt->inactive, "%ld", l->inactive);
+		parts[*n].name = "inactiveSeedingTimeLimit";	/* 4.x ignores it */
+		parts[(*n)++].value = lt->inactive;
+	}
+	if (l->has_up) {
+		snprintf(lt->up, sizeof lt->up, "%ld", l->up);
+		parts[*n].name = "upLimit";
+		parts[(*n)++].value = lt->up;
+	}
+}
+
 int
 mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
     struct mf_qbt_torrent *t)
 {
-	struct mf_http_part parts[12];
+	struct mf_http_part parts[16];
+	struct limit_text lt;
 	struct req rq = { REQ_MULTI, "torrents/add", NULL, parts, 0 };
 	struct mf_http_resp r;
 	const char *flag = a->paused ? "true" : "false";
@@ -822,8 +898,7 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	}
 	parts[n].name = "contentLayout";
 	parts[n++].value = "Original";
-	parts[n].name = "autoTMM";
-	parts[n++].value = "false";
+	limit_parts(a->limits, &lt, parts, &n);
 	parts[n].name = "skip_checking";
 	parts[n++].value = "true";
 	/* "1" reads as false: the literal true.  4.x reads paused, 5.x stopped. */
@@ -871,6 +946,53 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	}
 	mf_http_resp_free(&r);
 	return MF_QBT_EREC;
+}
+
+/*
+ * qBittorrent's own bounds (its options dialog): ratio 9998, 525600 minutes (a year); an
+ * upload limit of INT_MAX bytes/s reads back as 0 (no limit) on 4.5.2, 5.1 and 5.3.
+ */
+#define MAX_RATIO	9998
+#define MAX_MINUTES	525600
+#define MAX_UP		2147483646L
+
+/* A share-limit key: -2, -1, or lo..hi (a whole number unless frac); 1 when set. */
+static int
+limit_value(const char *key, int frac, double hi, const char *what, double *out)
+{
+	const char *v = mf_config_get(key);
+	char *end;
+	double d;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	d = frac ? strtod(v, &end) : (double)strtol(v, &end, 10);
+	if (errno || end == v || *end || !(d == -2 || d == -1 || (d >= 0 && d <= hi)))
+		mf_errx(EX_CONFIG, "%s=%s: expected %s from 0 to %g, -1 for no limit or -2 "
+		    "for qBittorrent's global limit", key, v, what, hi);
+	*out = d;
+	return 1;
+}
+
+void
+mf_qbt_limits_load(struct mf_qbt_limits *l)
+{
+	double d;
+
+	memset(l, 0, sizeof *l);
+	l->auto_tmm = mf_config_bool("MF_QBT_AUTO_TMM", 0);
+	l->has_ratio = limit_value("MF_QBT_RATIO_LIMIT", 1, MAX_RATIO, "a ratio", &l->ratio);
+	if ((l->has_seeding = limit_value("MF_QBT_SEEDING_TIME_LIMIT", 0, MAX_MINUTES,
+	    "whole minutes", &d)))
+		l->seeding = (long)d;
+	if ((l->has_inactive = limit_value("MF_QBT_INACTIVE_SEEDING_TIME_LIMIT", 0,
+	    MAX_MINUTES, "whole minutes", &d)))
+		l->inactive = (long)d;
+	if (mf_config_get("MF_QBT_UP_LIMIT")) {
+		l->has_up = 1;
+		l->up = mf_config_long("MF_QBT_UP_LIMIT", 0, 0, MAX_UP);
+	}
 }
 
 int
@@ -997,6 +1119,94 @@ put_qbt(cJSON *rec, const char *hash, const char *status, const char *category,
 	mf_json_put_str(o, "save_path", save_path);
 }
 
+/* qbt.ratio_limit and the rest, as qBittorrent reports them (when it does). */
+static void
+put_limits(cJSON *rec, const struct mf_qbt_torrent *t)
+{
+	cJSON *o = mf_json_obj(rec, "qbt");
+
+	if (!t->has_limits)
+		return;
+	mf_json_put(o, "ratio_limit", cJSON_CreateNumber(t->ratio_limit));
+	mf_json_put(o, "seeding_time_limit", cJSON_CreateNumber((double)t->seeding_time_limit));
+	mf_json_put(o, "inactive_seeding_time_limit", t->has_inactive ?
+	    cJSON_CreateNumber((double)t->inactive_seeding_time_limit) : cJSON_CreateNull());
+	mf_json_put(o, "auto_tmm", cJSON_CreateBool(t->auto_tmm));
+	mf_json_put(o, "up_limit", cJSON_CreateNumber((double)t->up_limit));
+}
+
+/* Say once per run (bit) what qBittorrent did not take of what was sent. */
+static void
+warn_once(struct mf_qbt_run *run, unsigned bit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+warn_once(struct mf_qbt_run *run, unsigned bit, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (run->warned & bit)
+		return;
+	run->warned |= bit;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	mf_warnx("%s", msg);
+}
+
+/* A path without its trailing slashes, for comparing save paths. */
+static size_t
+path_len(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/*
+ * After an add: the limits and the save path as qBittorrent reports them against what was
+ * sent.  A server that drops one (4.x has no inactive limit) gets a warning, not a failure.
+ */
+static void
+check_added(struct mf_qbt_run *run, const struct mf_qbt_torrent *t, const char *save)
+{
+	const struct mf_qbt_limits *l = &run->limits;
+	const char *url = mf_qbt_url(run->q);
+
+	if (!t->has_limits)
+		return;
+	if (l->has_inactive && !t->has_inactive)
+		warn_once(run, 1, "qBittorrent at %s ignores MF_QBT_INACTIVE_SEEDING_TIME_LIMIT: "
+		    "it has no inactive seeding limit (qBittorrent 4.x; 5.x has it)", url);
+	else if (l->has_inactive && t->inactive_seeding_time_limit != l->inactive)
+		warn_once(run, 2, "qBittorrent at %s reports an inactive seeding time limit of %ld "
+		    "for %s, not the MF_QBT_INACTIVE_SEEDING_TIME_LIMIT=%ld sent", url,
+		    t->inactive_seeding_time_limit, t->hash, l->inactive);
+	if (l->has_ratio && fabs(t->ratio_limit - l->ratio) > 0.001)
+		warn_once(run, 4, "qBittorrent at %s reports a ratio limit of %g for %s, not the "
+		    "MF_QBT_RATIO_LIMIT=%g sent", url, t->ratio_limit, t->hash, l->ratio);
+	if (l->has_seeding && t->seeding_time_limit != l->seeding)
+		warn_once(run, 8, "qBittorrent at %s reports a seeding time limit of %ld for %s, "
+		    "not the MF_QBT_SEEDING_TIME_LIMIT=%ld sent", url, t->seeding_time_limit,
+		    t->hash, l->seeding);
+	if (l->has_up && t->up_limit != l->up)
+		warn_once(run, 16, "qBittorrent at %s reports an upload limit of %ld for %s, not "
+		    "the MF_QBT_UP_LIMIT=%ld sent", url, t->up_limit, t->hash, l->up);
+	if (l->auto_tmm != t->auto_tmm)
+		warn_once(run, 32, "qBittorrent at %s reports automatic torrent management %s "
+		    "for %s, not the MF_QBT_AUTO_TMM=%d sent", url, t->auto_tmm ? "on" : "off",
+		    t->hash, l->auto_tmm);
+	/* With TMM the category's save path wins: the data may not be there. */
+	if (l->auto_tmm && t->save_path && (path_len(t->save_path) != path_len(save) ||
+	    strncmp(t->save_path, save, path_len(save)) != 0))
+		warn_once(run, 64, "category \"%s\" (MF_QBT_AUTO_TMM=1) put %s in %s, but its "
+		    "data is in %s: set the category's save path to %s in qBittorrent",
+		    run->category ? run->category : "", t->hash, t->save_path, save, save);
+}
+
 /* Fail a held record (already counted as handled): set the error and say so. */
 static void
 fail_held(struct mf_qbt_run *run, cJSON *rec, int kind, const char *path)
@@ -1113,13 +1323,15 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 		fail_held(run, j->rec, MF_QBT_EREC, path);
 		return;
 	}
-	if ((rc = mf_qbt_category(q, run->category)) != MF_QBT_OK) {
+	/* With TMM a category made here points where the data is. */
+	if ((rc = mf_qbt_category(q, run->category, run->limits.auto_tmm ? j->save : NULL)) !=
+	    MF_QBT_OK) {
 		free(buf);
 		fail_held(run, j->rec, rc, NULL);
 		return;
 	}
 	struct mf_qbt_add a = { j->hash, buf, len, j->save, run->category, run->tags, run->paused,
-	    mf_rec_id(j->rec) };
+	    mf_rec_id(j->rec), &run->limits };
 	rc = mf_qbt_add(q, &a, &existed, &t);
 	free(buf);
 	if (rc != MF_QBT_OK) {
@@ -1127,6 +1339,9 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 		return;
 	}
 	put_qbt(j->rec, j->hash, existed ? "exists" : "added", t.category, t.tags, t.save_path);
+	put_limits(j->rec, &t);
+	if (!existed)
+		check_added(run, &t, j->save);
 	mf_qbt_torrent_clear(&t);
 }
 
@@ -1159,6 +1374,7 @@ mf_qbt_flush(void *ctx)
 			fail_held(run, j->rec, rc, NULL);
 		} else if (t[i].found) {
 			put_qbt(j->rec, j->hash, "exists", t[i].category, t[i].tags, t[i].save_path);
+			put_limits(j->rec, &t[i]);
 			mf_debug("%s: %s already in qBittorrent", mf_rec_id(j->rec), j->hash);
 		} else if (run->q->fatal) {
 			fail_held(run, j->rec, run->q->fatal, NULL);

@@ -37,6 +37,12 @@ struct mf_qbt_torrent {
 	char	*tags;		/* as qBittorrent lists them: "a, b" */
 	char	*save_path;
 	char	*state;
+	int	has_limits;	/* the answer had the limit fields below */
+	int	has_inactive;	/* ... and an inactive limit (4.x has none) */
+	int	auto_tmm;
+	double	ratio_limit;	/* -2 global, -1 none */
+	long	seeding_time_limit, inactive_seeding_time_limit;	/* minutes */
+	long	up_limit;	/* bytes/s, 0 none */
 };
 void mf_qbt_torrent_clear(struct mf_qbt_torrent *t);
 
@@ -71,8 +77,25 @@ int mf_qbt_check(struct mf_qbt *q, char *version, size_t n, char *api, size_t an
 int mf_qbt_tested(const char *version);
 /* The base URL in use (no credentials). */
 const char *mf_qbt_url(const struct mf_qbt *q);
-/* Create the category unless it exists (once per run per name). */
-int mf_qbt_category(struct mf_qbt *q, const char *name);
+/* Create the category unless it exists (once per run per name), with save_path as its
+ * save path (NULL: qBittorrent's default). */
+int mf_qbt_category(struct mf_qbt *q, const char *name, const char *save_path);
+
+/*
+ * The add options beyond category and tags (MF_QBT_RATIO_LIMIT and friends): each limit is
+ * sent only when set, so an unset one leaves qBittorrent's default (its global limit).
+ */
+struct mf_qbt_limits {
+	int	auto_tmm;	/* autoTMM: the category decides the save path */
+	int	has_ratio, has_seeding, has_inactive, has_up;
+	double	ratio;		/* -2 global, -1 none, 0 to 9998 */
+	long	seeding;	/* minutes: -2 global, -1 none, 0 to 525600 */
+	long	inactive;	/* the same, for inactive seeding (qBittorrent 5) */
+	long	up;		/* bytes/s, 0 none */
+};
+/* Read them from the configuration (mf-qbt-add's flags set the keys); exit 78 naming the
+ * key when a value is malformed or out of range. */
+void mf_qbt_limits_load(struct mf_qbt_limits *l);
 
 struct mf_qbt_add {
 	const char	*hash;		/* 40 lower-case hex */
@@ -83,6 +106,7 @@ struct mf_qbt_add {
 	const char	*tags;		/* "a,b" or NULL */
 	int		paused;
 	const char	*id;		/* the record's, for messages (or NULL) */
+	const struct mf_qbt_limits *limits;	/* NULL for none */
 };
 /*
  * Add one torrent and confirm it with torrents/info.  *existed is set to 1 when the
@@ -145,6 +169,8 @@ struct mf_qbt_run {
 	const char	*seed_root;
 	const char	*save_map;
 	int		paused;
+	struct mf_qbt_limits limits;
+	unsigned	warned;		/* limit warnings said this run (one bit each) */
 	int		dry_run;
 	size_t		max_torrent;	/* largest .torrent read, bytes */
 	size_t		failed;		/* records failed in flush (the stream cannot see them) */

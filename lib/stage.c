@@ -405,13 +405,13 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 		}
 	}
 	if (!o->dry_run) {
-		if (lstat(o->seed_root, &st) == -1 && mf_mkdir_p(o->seed_root, 0755) == -1) {
+		if (lstat(o->seed_root, &st) == -1 && mf_mkdir_p(o->seed_root, MF_DIR_MODE) == -1) {
 			e = errno;
 			res = FAIL(retryable(e), "cannot create MF_SEED_ROOT %s: %s",
 			    o->seed_root, strerror(e));
 			goto out;
 		}
-		if (mkdir(dstdir, 0755) == 0)
+		if (mf_mkdir(dstdir, MF_DIR_MODE) == 0)
 			made_dir = 1;
 		else if (errno != EEXIST) {
 			e = errno;

@@ -1030,7 +1030,7 @@ refresh_outer(const struct mf_tinfo *ti, const char *out, const struct mf_topts 
 	} else if (b.n == (size_t)(ti->root.end - ti->root.p) &&
 	    memcmp(b.p, ti->root.p, b.n) == 0) {
 		rc = 0;
-	} else if (mf_write_atomic(out, b.p, b.n, 0644) < 0) {
+	} else if (mf_write_atomic(out, b.p, b.n, MF_FILE_MODE) < 0) {
 		errf(err, errsz, "cannot write %s: %s", out, strerror(errno));
 		rc = -1;
 	}
@@ -1124,7 +1124,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 		*strrchr(dir, '/') = 0;
 	else
 		strcpy(dir, ".");
-	if (*dir && mf_mkdir_p(dir, 0755) < 0) {
+	if (*dir && mf_mkdir_p(dir, MF_DIR_MODE) < 0) {
 		errf(err, errsz, "cannot create folder %s: %s", dir, strerror(errno));
 		res->retryable = errno == ENOSPC || errno == EIO;
 		free(dir);
@@ -1140,7 +1140,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 		res->retryable = errno == EAGAIN || errno == EIO;
 		goto out;
 	}
-	if (mf_write_atomic(out, b.p, b.n, 0644) < 0) {
+	if (mf_write_atomic(out, b.p, b.n, MF_FILE_MODE) < 0) {
 		errf(err, errsz, "cannot write %s: %s", out, strerror(errno));
 		res->retryable = errno == ENOSPC || errno == EIO || errno == EDQUOT;
 		goto out;

@@ -32,21 +32,9 @@ teardown() {
 	return 0
 }
 
-# mkrec NAME [nohash]: data + torrent under $SEED, one record on stdout.
-mkrec() {
-	local t h
-	read -r t h < <(qbt_mktorrent "$SEED" "$1") || return 1
-	echo "$h" >"$SEED/$1.hash"
-	if [[ ${2:-} == nohash ]]; then
-		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" \
-		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t}}'
-	else
-		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" --arg h "$h" \
-		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t, infohash:$h}}'
-	fi
-}
-
-hash_of() { cat "$SEED/$1.hash"; }
+# mkrec NAME [nohash]: data + torrent under $SEED, one record on stdout (lib/qbt.bash).
+mkrec() { qbt_record "$@"; }
+hash_of() { qbt_hash_of "$1"; }
 
 # "N status" counts of the records with a torrent (failed ones count as "failed").
 statuses() { jq -r 'select(.torrent) | .qbt.status // "failed"' | sort | uniq -c | xargs; }

@@ -116,3 +116,20 @@ qbt_mktorrent() {
 	[[ ${#h} == 40 ]] || { echo "qbt_mktorrent: no infohash from transmission-show" >&2; return 1; }
 	echo "$dir/$name.torrent $h"
 }
+
+# qbt_record NAME [nohash]: data + torrent under $SEED (qbt_mktorrent), one staged record
+# on stdout (without torrent.infohash when nohash); qbt_hash_of NAME prints its infohash.
+qbt_record() {
+	local t h
+	read -r t h < <(qbt_mktorrent "$SEED" "$1") || return 1
+	echo "$h" >"$SEED/$1.hash"
+	if [[ ${2:-} == nohash ]]; then
+		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" \
+		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t}}'
+	else
+		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" --arg h "$h" \
+		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t, infohash:$h}}'
+	fi
+}
+
+qbt_hash_of() { cat "$SEED/$1.hash"; }

@@ -101,6 +101,41 @@ TEST(info)
 	mf_qbt_torrent_clear(&t);
 }
 
+/* The limit fields as 4.5.2 and 5.x answer them (4.x has no inactive limit). */
+TEST(info_limits)
+{
+	const char *h = "0123456789abcdef0123456789abcdef01234567";
+	struct mf_qbt_torrent t;
+	const char *v5 = "[{\"hash\":\"0123456789abcdef0123456789abcdef01234567\",\"ratio_limit\":1.5,"
+	    "\"seeding_time_limit\":120,\"inactive_seeding_time_limit\":60,\"auto_tmm\":true,"
+	    "\"up_limit\":102400}]";
+	const char *v4 = "[{\"hash\":\"0123456789abcdef0123456789abcdef01234567\",\"ratio_limit\":-2,"
+	    "\"seeding_time_limit\":-1,\"auto_tmm\":false,\"up_limit\":0}]";
+	const char *odd = "[{\"hash\":\"0123456789abcdef0123456789abcdef01234567\",\"ratio_limit\":\"1\","
+	    "\"seeding_time_limit\":-1,\"auto_tmm\":false,\"up_limit\":0}]";
+
+	CHECK_INT(mf_qbt_parse_info(v5, strlen(v5), &h, 1, &t), 1);
+	CHECK_INT(t.has_limits, 1);
+	CHECK(t.ratio_limit == 1.5);
+	CHECK_INT(t.seeding_time_limit, 120);
+	CHECK_INT(t.has_inactive, 1);
+	CHECK_INT(t.inactive_seeding_time_limit, 60);
+	CHECK_INT(t.auto_tmm, 1);
+	CHECK_INT(t.up_limit, 102400);
+	mf_qbt_torrent_clear(&t);
+	CHECK_INT(mf_qbt_parse_info(v4, strlen(v4), &h, 1, &t), 1);
+	CHECK_INT(t.has_limits, 1);
+	CHECK_INT(t.has_inactive, 0);
+	CHECK(t.ratio_limit == -2);
+	CHECK_INT(t.seeding_time_limit, -1);
+	CHECK_INT(t.auto_tmm, 0);
+	mf_qbt_torrent_clear(&t);
+	/* a field of the wrong type: no limits at all rather than half of them */
+	CHECK_INT(mf_qbt_parse_info(odd, strlen(odd), &h, 1, &t), 1);
+	CHECK_INT(t.has_limits, 0);
+	mf_qbt_torrent_clear(&t);
+}
+
 TEST(info_many)
 {
 	const char *hs[3] = { "1111111111111111111111111111111111111111",
@@ -180,6 +215,7 @@ main(void)
 	RUN(login_answers);
 	RUN(tested_range);
 	RUN(info);
+	RUN(info_limits);
 	RUN(info_many);
 	RUN(categories_version);
 	RUN(tags_hash);
