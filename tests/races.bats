@@ -251,3 +251,31 @@ stage_exchanged() {
 	# the swap came in time at least once in six
 	[ "$hit" -ge 1 ]
 }
+
+@test "mf-meta: the main audio file swapped back and forth with a link to an outside file: its facts and mediainfo's report are never the outside file's (stress)" {
+	local ff=(ffmpeg -hide_banner -loglevel error -y) d n facts reports
+	mf_need ffmpeg mediainfo
+	export MF_SEED_ROOT="$PWD/seed" MF_OUT_DIR="$PWD/out"
+	d="$MF_SEED_ROOT/Book"
+	mkdir -p "$d" O
+	"${ff[@]}" -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=2" -c:a aac -b:a 16k \
+	    -ac 1 "$d/Book.m4b"
+	"${ff[@]}" -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=7" -c:a aac -b:a 16k \
+	    -ac 1 O/Book.m4b
+	swapper 120 file "$d/Book.m4b" "$PWD/O/Book.m4b"
+	# 2,000 records read the facts; 30 more (named apart) also run mediainfo on the file.
+	jq -nc --arg d "$d" 'range(2000) | {id:"B0RACE0001", staging:{dir:$d, name:"Book"}}' |
+	    mf-meta --no-audnex --dry-run >facts.ndjson 2>/dev/null || true
+	jq -nc --arg d "$d" 'range(30) | {id:"B0RACE0001", staging:{dir:$d, name:"M\(.)"}}' |
+	    mf-meta --no-audnex --mediainfo >reports.ndjson 2>/dev/null || true
+	kill "$swap_pid" 2>/dev/null || true
+	wait "$swap_pid" || true
+	facts=$(jq -s '[.[] | select(.meta.audio.duration_ms > 5000)] | length' facts.ndjson)
+	reports=$(cat out/M*/M*.json | jq -s '[.[] | select(.mediaInfo | test("Duration +: 7 s"))] | length')
+	echo "# $(wc -l <facts.ndjson) records: $facts with the outside file's facts;" \
+	    "$(ls out | wc -l) reports: $reports of the outside file" >&3
+	assert_equal "$(wc -l <facts.ndjson)" 2000
+	assert_equal "$(ls out | wc -l)" 30
+	assert_equal "$facts" 0
+	assert_equal "$reports" 0
+}
