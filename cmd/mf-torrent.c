@@ -102,9 +102,10 @@ handle(cJSON *rec, void *ctx)
 	char err[2048], *out;
 	size_t n;
 
-	(void)ctx;
 	if (!dir)
 		return MF_REC_SKIP;
+	if (mf_rec_paths_ok(rec, MF_RF_STAGING, ctx, "torrent") != 0)
+		return MF_REC_FAIL;
 	if (!name) {
 		const char *s = strrchr(dir, '/');
 
@@ -325,6 +326,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 	out_dir = mf_config_require("MF_OUT_DIR");
+	/* Only staged folders are hashed: the walk checks again on the folder it opened. */
+	opts.within = mf_config_require("MF_SEED_ROOT");
 	/* Paths in records are absolute (as mf-meta makes its own from a relative MF_OUT_DIR). */
 	if (*out_dir != '/') {
 		char cwd[PATH_MAX], *abs;
@@ -334,7 +337,8 @@ main(int argc, char **argv)
 		out_dir = abs;
 	}
 	{
-		struct mf_stream_ops ops = { .record = handle };
+		struct mf_roots roots = { NULL, opts.within, out_dir };
+		struct mf_stream_ops ops = { .record = handle, .ctx = &roots };
 
 		rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
 	}

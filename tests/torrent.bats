@@ -183,7 +183,7 @@ same_as_mktorrent() {
 @test "mf-torrent: filter mode writes OUT/<name>/<name>.torrent, reuses it, --force and --verify" {
 	mf_need transmission-show
 	mf_tree_s9 seed/Book
-	export MF_OUT_DIR="$PWD/out"
+	export MF_OUT_DIR="$PWD/out" MF_SEED_ROOT="$PWD/seed"
 	rec="{\"id\":\"B1\",\"staging\":{\"dir\":\"$PWD/seed/Book\",\"name\":\"Book\"},\"x\":1}"
 	run --separate-stderr mf-torrent <<<"$rec"
 	assert_success
@@ -239,7 +239,7 @@ same_as_mktorrent() {
 }
 
 @test "mf-torrent: bad inputs fail their own record and the next record is still made" {
-	export MF_OUT_DIR="$PWD/out"
+	export MF_OUT_DIR="$PWD/out" MF_SEED_ROOT="$PWD/seed"
 	mf_pattern_file seed/Good/a.bin 1000 1
 	mkdir -p seed/Empty seed/OnlyEmpty
 	: >seed/OnlyEmpty/zero.txt
@@ -277,7 +277,21 @@ EOF
 	MF_OUT_DIR="$PWD/notadir" run --separate-stderr mf-torrent <<<"{\"id\":\"g\",\"staging\":{\"dir\":\"$PWD/seed/Good\",\"name\":\"Good\"}}"
 	assert_equal "$status" 1
 	[[ "$(jq -r .error.message <<<"$output")" == *"cannot create folder"* ]]
-	# without MF_OUT_DIR filter mode cannot work at all
+	# a staged folder outside MF_SEED_ROOT is not hashed, named directly or through a link
+	mkdir -p elsewhere
+	cp -r seed/Good elsewhere/
+	ln -s "$PWD/elsewhere/Good" seed/Linked
+	run --separate-stderr mf-torrent <<EOF
+{"id":"out","staging":{"dir":"$PWD/elsewhere/Good","name":"Good2"}}
+{"id":"linked","staging":{"dir":"$PWD/seed/Linked","name":"Linked"}}
+EOF
+	assert_equal "$status" 1
+	assert_equal "$(jq -r '.error.message' <<<"$output" | grep -c 'lies outside MF_SEED_ROOT')" 2
+	[ ! -e out/Good2 ] && [ ! -e out/Linked ]
+	# without MF_OUT_DIR or MF_SEED_ROOT filter mode cannot work at all
+	MF_SEED_ROOT= run --separate-stderr mf-torrent </dev/null
+	assert_equal "$status" 78
+	[[ "$stderr" == *MF_SEED_ROOT* ]]
 	unset MF_OUT_DIR
 	run mf-torrent </dev/null
 	assert_equal "$status" 78
@@ -302,9 +316,9 @@ EOF
 	rec="{\"id\":\"x\",\"staging\":{\"dir\":\"$d/seed/X\",\"name\":\"X\"}}"
 	if [ "$(id -u)" -eq 0 ]; then
 		run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
-		    env MF_OUT_DIR="$d/out" MF_CONFIG=/dev/null "$mf" <<<"$rec"
+		    env MF_OUT_DIR="$d/out" MF_SEED_ROOT="$d/seed" MF_CONFIG=/dev/null "$mf" <<<"$rec"
 	else
-		MF_OUT_DIR="$d/out" run --separate-stderr "$mf" <<<"$rec"
+		MF_OUT_DIR="$d/out" MF_SEED_ROOT="$d/seed" run --separate-stderr "$mf" <<<"$rec"
 	fi
 	rc=$status
 	[ ! -e "$d/out/X/X.torrent" ] || { rm -rf "$d"; false; }
