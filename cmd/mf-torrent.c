@@ -15,6 +15,7 @@
 #include "log.h"
 #include "record.h"
 #include "torrent.h"
+#include "url.h"
 
 static struct mf_topts opts;
 static const char *out_dir;
@@ -26,6 +27,7 @@ usage(FILE *fp, int code)
 	    "usage: mf-torrent [-hV] [options] < records\n"
 	    "       mf-torrent [options] PATH [-o FILE]\n"
 	    "       mf-torrent [-j N] [--progress] --check TORRENT PATH\n"
+	    "       mf-torrent --check-announce\n"
 	    "options: [-l EXP] [-m EXP] [-j N] [-s SOURCE] [--exclude GLOB]... [--no-date]\n"
 	    "         [--force] [--verify] [--progress]\n");
 	exit(code);
@@ -134,20 +136,36 @@ handle(cJSON *rec, void *ctx)
 /*
  * MF_ANNOUNCE_URL, else the whole of MF_ANNOUNCE_URL_FILE: one URL a line gives
  * announce-list as white space does in MF_ANNOUNCE_URL (mf_config_secret keeps one line).
+ * Every URL is checked (lib/url): exit 78 naming the key, and the file's line, never the
+ * value (its path is the passkey).  *n gets the number of URLs.
  */
 static char *
-announce_urls(void)
+announce_urls(long *n)
 {
 	const char *path = mf_config_get("MF_ANNOUNCE_URL_FILE");
-	char *s;
+	char why[200], *s;
+	size_t len, line;
 
-	if (mf_config_get("MF_ANNOUNCE_URL") || !path)
-		return mf_config_secret("MF_ANNOUNCE_URL", NULL);
-	if (!(s = mf_read_file(path, 1 << 16, NULL)))
+	*n = 0;
+	if (mf_config_get("MF_ANNOUNCE_URL") || !path) {
+		if (!(s = mf_config_secret("MF_ANNOUNCE_URL", NULL)))
+			return NULL;
+		if ((*n = mf_announce_check(s, strlen(s), 0, NULL, why, sizeof why)) < 0) {
+			mf_secret_free(s);
+			mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL: %s (the value is not shown: it holds "
+			    "the passkey)", why);
+		}
+		return s;
+	}
+	if (!(s = mf_read_file(path, 1 << 16, &len)))
 		mf_err(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s", path);
-	if (!s[strspn(s, " \t\r\n")]) {
+	if ((*n = mf_announce_check(s, len, 1, &line, why, sizeof why)) < 0) {
 		mf_secret_free(s);
-		mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s: file is empty", path);
+		if (line == 0)
+			mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s: %s (the file is empty?)", path,
+			    why);
+		mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s line %zu: %s (the line is not shown: "
+		    "it holds the passkey)", path, line, why);
 	}
 	return s;
 }
@@ -203,7 +221,8 @@ check(const char *torrent, const char *path)
 int
 main(int argc, char **argv)
 {
-	enum { O_EXCLUDE = 256, O_NODATE, O_FORCE, O_VERIFY, O_PROGRESS, O_CHECK, O_MAXPL };
+	enum { O_EXCLUDE = 256, O_NODATE, O_FORCE, O_VERIFY, O_PROGRESS, O_CHECK, O_MAXPL,
+	    O_CHECK_ANNOUNCE };
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -218,12 +237,14 @@ main(int argc, char **argv)
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "check", required_argument, NULL, O_CHECK },
+		{ "check-announce", no_argument, NULL, O_CHECK_ANNOUNCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *output = NULL, *check_torrent = NULL, *source_flag = NULL;
 	char *announce;
-	int c, rc;
+	int c, rc, check_announce = 0;
+	long nannounce;
 
 	mf_setprog(argv[0]);
 	while ((c = getopt_long(argc, argv, "hVo:l:m:j:s:dv", longopts, NULL)) != -1) {
@@ -267,6 +288,9 @@ main(int argc, char **argv)
 		case O_CHECK:
 			check_torrent = optarg;
 			break;
+		case O_CHECK_ANNOUNCE:
+			check_announce = 1;
+			break;
 		case 'v':
 			mf_verbose++;
 			break;
@@ -281,7 +305,7 @@ main(int argc, char **argv)
 			usage(stderr, EX_USAGE);
 		return check(check_torrent, argv[0]);
 	}
-	if (argc > 1 || (argc == 0 && output))
+	if (argc > 1 || (argc == 0 && output) || (check_announce && (argc || output)))
 		usage(stderr, EX_USAGE);
 	if ((rc = mf_config_load()) != 0)
 		return rc;
@@ -292,8 +316,16 @@ main(int argc, char **argv)
 		opts.source = "MAM";
 	opts.private = mf_config_bool("MF_PRIVATE", 1);
 	/* The passkey only ever comes from the environment or the configuration file. */
-	announce = announce_urls();
+	announce = announce_urls(&nannounce);
 	opts.announce = announce;
+	if (check_announce) {
+		/* For `mamfast check`: the URLs are well formed (never printed). */
+		mf_secret_free(announce);
+		if (nannounce == 0)
+			mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL is not set (nor MF_ANNOUNCE_URL_FILE)");
+		printf("%ld announce URL%s well formed\n", nannounce, nannounce == 1 ? "" : "s");
+		return 0;
+	}
 	if (argc == 1) {
 		struct mf_tresult r;
 		char err[2048], *out;

@@ -386,3 +386,39 @@ EOF
 	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/empty" mf-torrent --no-date -o t2.torrent b
 	assert_equal "$status" 78
 }
+
+@test "mf-torrent: a malformed announce URL in MF_ANNOUNCE_URL or any line of MF_ANNOUNCE_URL_FILE is exit 78 naming the key and line, never the passkey" {
+	local u ctl
+	mf_pattern_file b/a.bin 40000 1
+	ctl=$(printf 'https://t.test/SECRET\001KEY')
+	for u in "$ctl" "https:///SECRETKEY" "https://[t.test/SECRETKEY" "https://t.test:99999/SECRETKEY" \
+	    "foo://t.test/SECRETKEY" "https://user:SECRETKEY@t.test/x" "udp://t.test/SECRETKEY"; do
+		run --separate-stderr env MF_ANNOUNCE_URL="$u" mf-torrent --no-date -o t.torrent b
+		assert_equal "$status" 78
+		[[ "$stderr" == "mf-torrent: MF_ANNOUNCE_URL: "*"(the value is not shown: it holds the passkey)" ]]
+		[[ "$stderr$output" != *SECRET* ]]
+		[ ! -e t.torrent ]
+		# the same URL as the third line of a file, after a good one and a blank line
+		printf 'https://good.test/SECRETA/announce\n\n%s\n' "$u" >ann
+		run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+		assert_equal "$status" 78
+		[[ "$stderr" == "mf-torrent: MF_ANNOUNCE_URL_FILE $PWD/ann line 3: "* ]]
+		[[ "$stderr$output" != *SECRET* ]]
+		[ ! -e t.torrent ]
+	done
+	# two URLs on one line of the file (they would be two trackers of one tier)
+	printf 'https://a.test/SECRETA/announce https://b.test/SECRETB/announce\n' >ann
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+	assert_equal "$status" 78
+	[[ "$stderr" == *"line 1: two words on one line"* && "$stderr" != *SECRET* ]]
+	# good ones pass, CRLF lines too; --check-announce says how many without showing them
+	printf 'https://a.test/SECRETA/announce\r\n  udp://[2001:db8::1]:6969/SECRETB \r\n' >ann
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --check-announce
+	assert_success
+	assert_output "2 announce URLs well formed"
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+	assert_success
+	run --separate-stderr env MF_ANNOUNCE_URL="https://t.test:99999/SECRETKEY" mf-torrent --check-announce
+	assert_equal "$status" 78
+	[[ "$stderr" != *SECRET* ]]
+}
