@@ -132,6 +132,27 @@ drop_key() {
 	[[ "$output$stderr" != *SECRETPASSKEY123* ]]
 }
 
+@test "check and run: a password in MF_QBT_URL's query string is refused (78), as user:pass@ is, and never shown" {
+	local u
+	for u in 'http://127.0.0.1:1/?password=Qu3rySecret' 'http://127.0.0.1:1/api#Qu3rySecret' \
+	    'ftp://admin:Qu3rySecret@127.0.0.1:1'; do
+		MF_QBT_URL=$u run --separate-stderr mamfast run
+		assert_equal "$status" 78
+		[[ "$stderr" == "mamfast: MF_QBT_URL"* ]]
+		[[ "$output$stderr" != *Qu3rySecret* ]]
+		MF_QBT_URL=$u run --separate-stderr mamfast check
+		assert_equal "$status" 1
+		[[ "$output$stderr" != *Qu3rySecret* ]]
+	done
+	# mf-qbt-add itself, before any request
+	for u in 'http://127.0.0.1:1/?password=Qu3rySecret' 'http://127.0.0.1:1/#Qu3rySecret'; do
+		MF_QBT_URL=$u run --separate-stderr mf-qbt-add --check
+		assert_equal "$status" 78
+		[[ "$stderr" == *"MF_QBT_URL carries a query string"* ]]
+		[[ "$output$stderr" != *Qu3rySecret* ]]
+	done
+}
+
 @test "run: a malformed configuration line is named by file and line, exit 78" {
 	echo "this is not a setting" >>"$conf"
 	run --separate-stderr mamfast run
