@@ -196,6 +196,23 @@ open_dir(const char *rel)
 	return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
+/* A job of the one file f (its src below tmp/dir, len bytes, one piece into d). */
+static void
+one_file_job(struct mf_hjob *job, struct mf_tfile *f, const char *dir, unsigned char *d)
+{
+	char rel[600];
+
+	snprintf(rel, sizeof rel, "%s/%s", dir, f->src);
+	fid(rel, &f->id);
+	memset(job, 0, sizeof *job);
+	job->dirfd = open_dir(dir);
+	job->files = f;
+	job->nfiles = 1;
+	job->total = f->len;
+	job->plen = 16384;
+	job->digests = d;
+}
+
 /* The digests do not depend on the number of workers, and match a one-shot SHA-1. */
 TEST(hash_same_for_any_worker_count)
 {
@@ -247,20 +264,13 @@ TEST(hash_same_for_any_worker_count)
 TEST(hash_detects_changed_size)
 {
 	char ng[] = "g", none[] = "nonexistent";
-	struct mf_tfile f = { .path = ng, .len = 5000 };
-	struct mf_hjob job = { 0 };
+	struct mf_tfile f = { .path = ng, .src = ng, .len = 5000 };
+	struct mf_hjob job;
 	unsigned char d[20];
 	char err[256];
 
 	pattern("g/g", 6000, 1);	/* grew since the walk saw 5000 bytes */
-	f.src = ng;
-	fid("g/g", &f.id);
-	job.dirfd = open_dir("g");
-	job.files = &f;
-	job.nfiles = 1;
-	job.total = 5000;
-	job.plen = 16384;
-	job.digests = d;
+	one_file_job(&job, &f, "g", d);
 	errno = 0;
 	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), -1);
 	CHECK_INT(errno, EAGAIN);
@@ -277,19 +287,13 @@ TEST(hash_refuses_a_swapped_file)
 {
 	char nr[] = "sub/r", out[600], p[600], q[600], keep[600];
 	struct mf_tfile f = { .path = nr, .src = nr, .len = 4000 };
-	struct mf_hjob job = { 0 };
+	struct mf_hjob job;
 	unsigned char d[20];
 	char err[256];
 
 	pattern("swap/sub/r", 4000, 1);
 	pattern("outside/sub/r", 4000, 2);	/* same name and size, elsewhere */
-	fid("swap/sub/r", &f.id);
-	job.dirfd = open_dir("swap");
-	job.files = &f;
-	job.nfiles = 1;
-	job.total = 4000;
-	job.plen = 16384;
-	job.digests = d;
+	one_file_job(&job, &f, "swap", d);
 	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), 0);
 	/* the file renamed over by a link to the outside one (its inode kept alive, so that
 	 * the copy below cannot be given the same number) */
