@@ -11,8 +11,6 @@ DESTDIR  ?=
 
 CC       ?= cc
 PKGS      = libcurl libcrypto libcjson
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 OPT      ?= -O2 -g
 WARN      = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -21,7 +19,7 @@ WARN      = -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes \
 CFLAGS   ?=
 CPPFLAGS += -D_GNU_SOURCE -DMF_VERSION='"$(VERSION)"' -DMF_DATADIR='"$(DATADIR)"' -Ilib
 ALL_CFLAGS = -std=c11 $(OPT) $(WARN) $(PKG_CFLAGS) $(CFLAGS)
-LDLIBS   += $(PKG_LIBS) -lpthread -lm
+LDLIBS   += $(PKG_LIBS) $(KAKASI_LIBS) -lpthread -lm
 
 # Out-of-tree build folder: `make B=build-asan` keeps sanitizer objects apart.
 B        ?= build
@@ -39,7 +37,40 @@ MAN1     := $(wildcard man/*.1)
 MAN7     := $(wildcard man/*.7)
 HDRS     := $(wildcard lib/*.h)
 
-.PHONY: all check unit bats asan fuzz bench demo install uninstall clean deps
+.PHONY: all check check-qbt unit asan fuzz bench demo install uninstall clean deps fresh-check
+
+# Goals that need nothing installed: the rest go through the two steps below.
+PLAIN_GOALS := clean uninstall deps fresh-check
+GOALS     := $(or $(MAKECMDGOALS),all)
+WORK      := $(filter-out $(PLAIN_GOALS),$(GOALS))
+# The test set (scripts/deps --test) for the goals that test; the build set for the others.
+DEPS_SET  := $(if $(filter check check-qbt asan fuzz bench,$(WORK)),--test)
+
+ifndef DEPS_DONE
+# Step 1, for every goal a user types: scripts/deps installs what is missing (the compiler,
+# pkg-config and the libraries among it), then step 2, a second make with DEPS_DONE=1, does
+# the work.  Only that one reads pkg-config, so a machine with nothing but make builds on
+# its first try, and -j runs inside it, never beside an apt-get.  All the goals go to one
+# second make, so `make -j check demo` builds each object once.  DEPS_DONE=1 skips step 1
+# (for what is installed by other means).
+ifneq ($(WORK),)
+.PHONY: $(WORK)
+$(firstword $(WORK)):
+	@scripts/deps $(DEPS_SET) --check >/dev/null 2>&1 || scripts/deps $(DEPS_SET)
+	@$(MAKE) --no-print-directory DEPS_DONE=1 $(WORK)
+$(wordlist 2,$(words $(WORK)),$(WORK)): $(firstword $(WORK))
+	@:
+endif
+else
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+# libkakasi (romaji for Japanese names): Debian ships no .pc file for it.
+KAKASI_LIBS := $(shell pkg-config --libs kakasi 2>/dev/null || echo -lkakasi)
+ifneq ($(WORK),)
+ifeq ($(PKG_LIBS),)
+$(error pkg-config knows none of $(PKGS): run scripts/deps (or make without DEPS_DONE))
+endif
+endif
 
 all: $(PROGS) $(UNITS)
 
@@ -60,8 +91,14 @@ $(B)/tests/%: tests/unit/%.c tests/unit/harness.h $(LIBA) $(HDRS)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(LIBA) $(LDFLAGS) $(LDLIBS)
 
 # The test command of the README: unit tests and bats, one summary line at the end.
-check: deps all
+check: all
 	MF_BIN=$(CURDIR)/$(B)/bin MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run $(TESTS)
+
+# The tests that start a qBittorrent, against one release of the matrix (4.5 = the host's,
+# 5.1, 5.3: scripts/qbt-versions builds and caches their Debian roots; root only).
+QBT_VERSION ?= 4.5
+check-qbt: all
+	MF_BIN=$(CURDIR)/$(B)/bin tests/run --qbt $(QBT_VERSION) $(TESTS)
 
 unit: all
 	MF_UNIT_BIN=$(CURDIR)/$(B)/tests tests/run --unit-only
@@ -77,9 +114,9 @@ FUZZ_SECONDS ?= 30
 FUZZ_FLAGS = -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 $(B)/fuzz/%: fuzz/%.c $(LIB_SRC) $(HDRS)
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) -lpthread -lm
+	clang $(CPPFLAGS) -std=c11 $(FUZZ_FLAGS) $(PKG_CFLAGS) -o $@ $< $(LIB_SRC) $(PKG_LIBS) $(KAKASI_LIBS) -lpthread -lm
 
-fuzz: deps $(FUZZERS)
+fuzz: $(FUZZERS)
 	@set -e; for f in $(FUZZERS); do \
 	    n=$$(basename $$f); mkdir -p $(B)/corpus/$$n; \
 	    seeds=; [ -d fuzz/corpus/$$n ] && seeds=fuzz/corpus/$$n; \
@@ -89,14 +126,11 @@ fuzz: deps $(FUZZERS)
 	    grep -E 'stat::number_of_executed_units' $(B)/fuzz/$$n.log; \
 	done
 
-bench: deps all
+bench: all
 	MF_BIN=$(CURDIR)/$(B)/bin bench/run $(BENCH)
 
-demo: deps all
+demo: all
 	MF_BIN=$(CURDIR)/$(B)/bin scripts/demo
-
-deps:
-	@scripts/deps --check >/dev/null 2>&1 || scripts/deps
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(DATADIR)
@@ -104,6 +138,16 @@ install: $(PROGS)
 	install -m 0644 $(MAN1) $(DESTDIR)$(MANDIR)/man1
 	install -m 0644 $(MAN7) $(DESTDIR)$(MANDIR)/man7
 	install -m 0644 $(wildcard data/*.json) $(DESTDIR)$(DATADIR)
+
+endif
+
+deps:
+	scripts/deps
+
+# The README's two commands on a pristine Debian 12 (tests/fresh-check; root, 4 to 6
+# minutes).  FRESH_FLAGS: e.g. -k to keep the copy for a look inside.
+fresh-check:
+	tests/fresh-check $(FRESH_FLAGS)
 
 uninstall:
 	rm -f $(PROGS:$(B)/bin/%=$(DESTDIR)$(BINDIR)/%) $(SCRIPTS:scripts/%=$(DESTDIR)$(BINDIR)/%)

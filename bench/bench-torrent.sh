@@ -10,7 +10,7 @@
 set -u
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
-bench_setup bench-torrent mf-torrent mf-infohash mktorrent openssl python3 awk
+bench_setup bench-torrent mf-torrent mf-infohash mktorrent openssl python3 awk /usr/bin/time
 base=/dev/shm
 [ -w "$base" ] && [ "$(df -Pk "$base" | awk 'NR==2{print $4}')" -gt 2400000 ] || base=${TMPDIR:-/tmp}
 work=$(mktemp -d "$base/mf-bench-torrent.XXXXXX") || exit 1

@@ -103,7 +103,7 @@ main(int argc, char **argv)
 
 		if (!dir)
 			mf_errx(EX_CONFIG, "MF_STATE_DIR is not set: give -f LOCKFILE");
-		if (!want_status && !nolock && mf_mkdir_p(dir, 0755) < 0)
+		if (!want_status && !nolock && mf_mkdir_p(dir, MF_DIR_MODE) < 0)
 			mf_err(EX_IOERR, "cannot create %s", dir);
 		/* Cut short, the name would lock some other file and guard nothing. */
 		if ((size_t)snprintf(path, sizeof path, "%s/run.lock", dir) >= sizeof path)

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "log.h"
 #include "mam.h"
+#include "naming.h"
 #include "record.h"
 
 static void
@@ -54,6 +55,7 @@ main(int argc, char **argv)
 	struct mf_audnex_opts ao = { 0 };
 	struct mf_meta_opts mo = { 0 };
 	struct mf_categories *cats;
+	struct mf_naming *naming;
 	int c, rc, no_audnex = 0, refresh = 0;
 	const char *rate;
 	char *path, err[512];
@@ -114,6 +116,10 @@ main(int argc, char **argv)
 		mf_errx(EX_CONFIG, "%s", err);
 	free(path);
 	mo.cats = cats;
+	if (!(naming = mf_naming_load(NULL, err, sizeof err)))
+		mf_errx(EX_CONFIG, "naming rules: %s", err);
+	mf_naming_set_romaji(naming, mf_config_bool("MF_TRANSLITERATE_JAPANESE", 1));
+	mo.naming = naming;
 	mo.out_dir = mo.dry_run ? mf_config_get("MF_OUT_DIR") : mf_config_require("MF_OUT_DIR");
 	mo.seed_root = mf_config_require("MF_SEED_ROOT");
 	mo.mediainfo_timeout = 60;
@@ -125,5 +131,6 @@ main(int argc, char **argv)
 		mf_debug("%ld Audnex request(s)", mf_audnex_requests(mo.audnex));
 	mf_audnex_free(mo.audnex);
 	mf_categories_free(cats);
+	mf_naming_free(naming);
 	return rc;
 }

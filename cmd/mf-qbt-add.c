@@ -16,7 +16,9 @@ usage(FILE *f, int code)
 {
 	fprintf(f, "usage: mf-qbt-add [-hnqVv] [--check] [--dry-run] [--url URL] [--category NAME] "
 	    "[--tags LIST]\n"
-	    "                  [--savepath PATH] [--paused] [--retries N] [--retry-time SECONDS]\n"
+	    "                  [--savepath PATH] [--paused] [--auto-tmm] [--ratio-limit R]\n"
+	    "                  [--seeding-time-limit MIN] [--inactive-seeding-time-limit MIN]\n"
+	    "                  [--up-limit BYTES] [--retries N] [--retry-time SECONDS]\n"
 	    "                  [--timeout SECONDS] < records > records\n");
 	exit(code);
 }
@@ -48,6 +50,11 @@ main(int argc, char **argv)
 		{ "tags", required_argument, NULL, 'T' },
 		{ "savepath", required_argument, NULL, 'S' },
 		{ "paused", no_argument, NULL, 'P' },
+		{ "auto-tmm", no_argument, NULL, 'a' },
+		{ "ratio-limit", required_argument, NULL, 'r' },
+		{ "seeding-time-limit", required_argument, NULL, 's' },
+		{ "inactive-seeding-time-limit", required_argument, NULL, 'i' },
+		{ "up-limit", required_argument, NULL, 'u' },
 		{ "retries", required_argument, NULL, 'R' },
 		{ "retry-time", required_argument, NULL, 'W' },
 		{ "timeout", required_argument, NULL, 'O' },
@@ -74,6 +81,11 @@ main(int argc, char **argv)
 		case 'T': mf_config_set("MF_QBT_TAGS", optarg); break;
 		case 'S': mf_config_set("MF_QBT_SAVEPATH", optarg); break;
 		case 'P': mf_config_set("MF_QBT_PAUSED", "1"); break;
+		case 'a': mf_config_set("MF_QBT_AUTO_TMM", "1"); break;
+		case 'r': mf_config_set("MF_QBT_RATIO_LIMIT", optarg); break;
+		case 's': mf_config_set("MF_QBT_SEEDING_TIME_LIMIT", optarg); break;
+		case 'i': mf_config_set("MF_QBT_INACTIVE_SEEDING_TIME_LIMIT", optarg); break;
+		case 'u': mf_config_set("MF_QBT_UP_LIMIT", optarg); break;
 		case 'R': mf_config_set("MF_QBT_RETRIES", optarg); break;
 		case 'W': mf_config_set("MF_QBT_RETRY_TIME", optarg); break;
 		case 'O': mf_config_set("MF_TIMEOUT", optarg); break;
@@ -96,6 +108,7 @@ main(int argc, char **argv)
 	o.retry_time = mf_config_seconds("MF_QBT_RETRY_TIME", 60);
 	o.retry_base = 0.1;
 	o.confirm_time = 3;
+	mf_qbt_limits_load(&run.limits);
 	if (o.user && !pass && !key)
 		mf_errx(EX_CONFIG, "MF_QBT_USER is set but neither MF_QBT_PASS nor "
 		    "MF_QBT_PASS_FILE: set one (never on the command line)");
@@ -106,11 +119,18 @@ main(int argc, char **argv)
 		return EX_CONFIG;
 	if (check) {
 		/* For `mamfast check`: reachable and credentials accepted?  No records read. */
-		char version[128];
+		char version[128], api[128];
+		int t;
 
-		if (mf_qbt_check(run.q, version, sizeof version) == 0) {
-			printf("qBittorrent %s at %s: credentials accepted\n", version,
-			    mf_qbt_url(run.q));
+		if (mf_qbt_check(run.q, version, sizeof version, api, sizeof api) == 0) {
+			printf("qBittorrent %s (WebAPI %s) at %s: credentials accepted\n", version,
+			    api, mf_qbt_url(run.q));
+			if ((t = mf_qbt_tested(version)) != 0)
+				mf_warnx("warning: qBittorrent %s (WebAPI %s) %s: mamfast is tested "
+				    "against %s to %s; it may work, but report what fails", version, api,
+				    t == 2 ? "does not say its release plainly" : t < 0 ?
+				    "is older than any release tested" : "is newer than any release tested",
+				    MF_QBT_TESTED_FIRST, MF_QBT_TESTED_LAST);
 			rc = 0;
 		} else {
 			mf_warnx("%s", mf_qbt_error(run.q));

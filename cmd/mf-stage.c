@@ -88,6 +88,7 @@ main(int argc, char **argv)
 		mf_warnx("naming rules: %s", err);
 		return EX_CONFIG;
 	}
+	mf_naming_set_romaji(naming, mf_config_bool("MF_TRANSLITERATE_JAPANESE", 1));
 	o.naming = naming;
 	ops = (struct mf_stream_ops){ .record = handle, .ctx = &o, .stage = "stage" };
 	rc = mf_stream_run(STDIN_FILENO, stdout, &ops);

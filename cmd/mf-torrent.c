@@ -1,5 +1,5 @@
-/* mf-torrent: make the .torrent for each staged folder (filter), for one path, or check
- * data against a torrent. */
+/* mf-torrent: make the .torrent for each staged folder (filter), for one path, check data
+ * against a torrent, or rewrite a torrent's keys without its data. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
@@ -13,23 +13,28 @@
 #include "file.h"
 #include "json.h"
 #include "log.h"
+#include "metainfo.h"
 #include "record.h"
 #include "torrent.h"
 #include "url.h"
 
 static struct mf_topts opts;
 static const char *out_dir;
+static char *webseeds;		/* the --web-seed URLs, separated by spaces */
 
 static void
 usage(FILE *fp, int code)
 {
 	fprintf(fp,
 	    "usage: mf-torrent [-hV] [options] < records\n"
-	    "       mf-torrent [options] PATH [-o FILE]\n"
+	    "       mf-torrent [options] [--name NAME] PATH [-o FILE]\n"
 	    "       mf-torrent [-j N] [--progress] --check TORRENT PATH\n"
+	    "       mf-torrent --modify TORRENT [-o FILE] [--dry-run] [keys] [--name NAME]\n"
 	    "       mf-torrent --check-announce\n"
-	    "options: [-l EXP] [-m EXP] [-j N] [-s SOURCE] [--exclude GLOB]... [--no-date]\n"
-	    "         [--force] [--verify] [--progress]\n");
+	    "options: [-l EXP] [-m EXP] [-j N] [--exclude GLOB]... [--force] [--verify]\n"
+	    "         [--progress] [keys]\n"
+	    "keys:    [-s SOURCE] [-p | --public] [-c TEXT] [-w URL]... [-e] [--no-creator]\n"
+	    "         [--no-date]\n");
 	exit(code);
 }
 
@@ -74,6 +79,36 @@ num_opt(const char *s, const char *what, int lo, int hi)
 		usage(stderr, EX_USAGE);
 	}
 	return (int)v;
+}
+
+/* Add one --web-seed URL ("" adds none, but counts as given). */
+static void
+add_webseed(const char *url)
+{
+	char *nw;
+
+	if (url[strcspn(url, " \t\r\n")]) {
+		mf_warnx("--web-seed takes one URL, without white space, not \"%s\"", url);
+		usage(stderr, EX_USAGE);
+	}
+	if (asprintf(&nw, "%s%s%s", webseeds ? webseeds : "", webseeds && *url ? " " : "",
+	    url) < 0)
+		mf_errx(EX_OSERR, "out of memory");
+	free(webseeds);
+	webseeds = nw;
+}
+
+/* FILE with ".torrent" added when it is missing, as mkbrr does. */
+static char *
+torrent_file(const char *path)
+{
+	size_t n = strlen(path);
+	char *s;
+
+	if (asprintf(&s, "%s%s", path,
+	    n >= 8 && strcmp(path + n - 8, ".torrent") == 0 ? "" : ".torrent") < 0)
+		mf_errx(EX_OSERR, "out of memory");
+	return s;
 }
 
 /* 1 when name can be a single folder or file name. */
@@ -218,11 +253,39 @@ check(const char *torrent, const char *path)
 	return rc;
 }
 
+static int
+modify(const char *torrent, const char *output, int dry_run)
+{
+	struct mf_tresult r;
+	char err[2048], *out = output ? torrent_file(output) : NULL;
+	int rc;
+
+	/* The report never shows the announce URLs: they hold the passkey. */
+	rc = mf_meta_modify(torrent, out, &opts, dry_run,
+	    dry_run ? stdout : mf_verbose ? stderr : NULL, &r, err, sizeof err);
+	if (rc < 0) {
+		mf_warnx("%s", err);
+		free(out);
+		return rc == -1 ? EX_DATAERR : 1;
+	}
+	if (dry_run) {
+		if (!r.changed)
+			printf("no change\n");
+		printf("infohash: %s -> %s\n", r.old_infohash, r.infohash);
+	} else {
+		printf("%s  %s\n", r.infohash, out ? out : torrent);
+	}
+	free(out);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
-	enum { O_EXCLUDE = 256, O_NODATE, O_FORCE, O_VERIFY, O_PROGRESS, O_CHECK, O_MAXPL,
-	    O_CHECK_ANNOUNCE };
+	enum {
+		O_EXCLUDE = 256, O_FORCE, O_VERIFY, O_PROGRESS, O_CHECK, O_NAME, O_PUBLIC,
+		O_NOCREATOR, O_MODIFY, O_DRYRUN, O_CHECK_ANNOUNCE
+	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -239,15 +302,25 @@ main(int argc, char **argv)
 		{ "check", required_argument, NULL, O_CHECK },
 		{ "check-announce", no_argument, NULL, O_CHECK_ANNOUNCE },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "comment", required_argument, NULL, 'c' },
+		{ "name", required_argument, NULL, O_NAME },
+		{ "web-seed", required_argument, NULL, 'w' },
+		{ "private", no_argument, NULL, 'p' },
+		{ "public", no_argument, NULL, O_PUBLIC },
+		{ "no-creator", no_argument, NULL, O_NOCREATOR },
+		{ "entropy", no_argument, NULL, 'e' },
+		{ "modify", required_argument, NULL, O_MODIFY },
+		{ "dry-run", no_argument, NULL, O_DRYRUN },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *output = NULL, *check_torrent = NULL, *source_flag = NULL;
+	const char *comment_flag = NULL, *modify_torrent = NULL;
 	char *announce;
-	int c, rc, check_announce = 0;
+	int c, rc, private_flag = -1, dry_run = 0, check_announce = 0;
 	long nannounce;
 
 	mf_setprog(argv[0]);
-	while ((c = getopt_long(argc, argv, "hVo:l:m:j:s:dv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hVo:l:m:j:s:dvc:w:pe", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout, 0);
@@ -294,6 +367,40 @@ main(int argc, char **argv)
 		case 'v':
 			mf_verbose++;
 			break;
+		case 'c':
+			comment_flag = optarg;
+			break;
+		case O_NAME:
+			if (!plain_name(optarg)) {
+				mf_warnx("--name must be a plain file or folder name (no '/', not . "
+				    "or ..), not \"%s\"", optarg);
+				usage(stderr, EX_USAGE);
+			}
+			opts.name = optarg;
+			break;
+		case 'w':
+			add_webseed(optarg);
+			break;
+		case 'p':
+		case O_PUBLIC:
+			if (private_flag == (c == 'p' ? 0 : 1)) {
+				mf_warnx("--private and --public contradict each other");
+				usage(stderr, EX_USAGE);
+			}
+			private_flag = c == 'p';
+			break;
+		case O_NOCREATOR:
+			opts.no_creator = 1;
+			break;
+		case 'e':
+			opts.entropy = 1;
+			break;
+		case O_MODIFY:
+			modify_torrent = optarg;
+			break;
+		case O_DRYRUN:
+			dry_run = 1;
+			break;
 		default:
 			usage(stderr, EX_USAGE);
 		}
@@ -301,20 +408,40 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (check_torrent) {
-		if (argc != 1 || output)
+		if (argc != 1 || output || modify_torrent || dry_run)
 			usage(stderr, EX_USAGE);
 		return check(check_torrent, argv[0]);
 	}
-	if (argc > 1 || (argc == 0 && output) || (check_announce && (argc || output)))
+	if (modify_torrent) {
+		/* Only the keys: nothing that reads the data or walks a folder. */
+		if (argc != 0 || opts.exp || opts.max_exp || opts.jobs || opts.nexclude ||
+		    opts.force || opts.verify || opts.progress || check_announce ||
+		    (!output && strcmp(modify_torrent, "-") == 0))
+			usage(stderr, EX_USAGE);
+		if ((rc = mf_config_load()) != 0)
+			return rc;
+		/* What no flag names stays as it is in the torrent; the announce is the
+		 * configuration's when it has one. */
+		opts.source = source_flag;
+		opts.private = private_flag;
+		opts.comment = comment_flag;
+		opts.webseeds = webseeds;
+		announce = announce_urls(&nannounce);
+		opts.announce = announce;
+		rc = modify(modify_torrent, output, dry_run);
+		mf_secret_free(announce);
+		return rc;
+	}
+	if (argc > 1 || (argc == 0 && output) || dry_run || (argc == 0 && opts.name) ||
+	    (check_announce && (argc || output)))
 		usage(stderr, EX_USAGE);
 	if ((rc = mf_config_load()) != 0)
 		return rc;
-	if (source_flag)
-		mf_config_set("MF_SOURCE", source_flag);
-	opts.source = mf_config_get("MF_SOURCE");
-	if (!opts.source && !source_flag)
-		opts.source = "MAM";
-	opts.private = mf_config_bool("MF_PRIVATE", 1);
+	/* A flag wins over the configuration, an empty one too (it takes the key out). */
+	opts.source = source_flag ? source_flag : mf_config_get("MF_SOURCE");
+	opts.private = private_flag >= 0 ? private_flag : mf_config_bool("MF_PRIVATE", 1);
+	opts.comment = comment_flag ? comment_flag : mf_config_get("MF_COMMENT");
+	opts.webseeds = webseeds ? webseeds : mf_config_get("MF_WEB_SEEDS");
 	/* The passkey only ever comes from the environment or the configuration file. */
 	announce = announce_urls(&nannounce);
 	opts.announce = announce;
@@ -331,16 +458,10 @@ main(int argc, char **argv)
 		char err[2048], *out;
 
 		if (output) {
-			size_t n = strlen(output);
-
-			/* As mkbrr: ".torrent" is added when missing. */
-			if (!(out = malloc(n + 9)))
-				mf_errx(EX_OSERR, "out of memory");
-			snprintf(out, n + 9, "%s%s", output,
-			    n >= 8 && strcmp(output + n - 8, ".torrent") == 0 ? "" : ".torrent");
+			out = torrent_file(output);
 		} else {
-			/* As mkbrr: ./<name>.torrent */
-			char *name = mf_torrent_name(argv[0]);
+			/* As mkbrr: ./<name>.torrent, --name's when given */
+			char *name = opts.name ? strdup(opts.name) : mf_torrent_name(argv[0]);
 
 			if (!name || asprintf(&out, "%s.torrent", name) < 0)
 				mf_errx(1, "%s: cannot name a torrent after this path", argv[0]);

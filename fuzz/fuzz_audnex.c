@@ -1,5 +1,6 @@
 /* libFuzzer target: Audnex answers (book, chapters, both error formats, cache entries) and
- * what is made of them (meta.audnex, the MAM JSON, BBCode with HTML summaries). */
+ * what is made of them (meta.audnex, the MAM JSON with the naming rules, BBCode with HTML
+ * summaries). */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -8,8 +9,11 @@
 #include "audnex.h"
 #include "html.h"
 #include "mam.h"
+#include "naming.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static struct mf_naming *rules;	/* the shipped rules: authors, subtitles, romaji */
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -21,6 +25,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char msg[256];
 	char *s;
 
+	if (rules == NULL && (rules = mf_naming_load(NULL, msg, sizeof msg)) == NULL)
+		rules = mf_naming_empty();
+
 	/* The input is "book\nchapters": two answers, each parsed as the client would. */
 	(void)mf_audnex_errmsg(text, size, msg, sizeof msg);
 	(void)mf_audnex_notfound_msg(msg);
@@ -28,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	chapters = cut ? cJSON_ParseWithLength(text + n1 + 1, size - n1 - 1) : NULL;
 	if ((meta = mf_audnex_meta(book, chapters))) {
 		struct mf_mam_in in = { .rec = book, .audnex = meta, .audio = chapters,
-		    .container = "M4B" };
+		    .container = "M4B", .naming = rules };
 
 		if ((j = mf_mam_json(&in))) {
 			s = cJSON_PrintUnformatted(j);

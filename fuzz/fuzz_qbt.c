@@ -1,12 +1,13 @@
-/* fuzz_qbt: qBittorrent answers (add results, torrents/info, categories, versions) and
- * the record-side helpers (tags, save path mapping, infohash text). */
+/* fuzz_qbt: qBittorrent answers (add and login results, torrents/info, categories,
+ * versions and the tested range) and the record-side helpers (tags, save path mapping,
+ * infohash text). */
 #include "qbt.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const long statuses[] = { 200, 202, 204, 400, 403, 409, 415, 500 };
+static const long statuses[] = { 200, 202, 204, 401, 403, 409, 415, 500 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,6 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	switch (data[0] % 6) {
 	case 0:
 		(void)mf_qbt_parse_add(statuses[(data[0] / 6) % 8], body, len);
+		(void)mf_qbt_parse_login(statuses[(data[0] / 6) % 8], body, len);
 		break;
 	case 1:
 		if (mf_qbt_parse_info(body, len, want, 2, t) > 0 && !t[0].found && !t[1].found)
@@ -39,6 +41,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 3:
 		(void)mf_qbt_parse_version(body, len);
+		if ((s = strndup(body, len))) {
+			int t = mf_qbt_tested(s);
+			if (t < -1 || t > 2)
+				abort();
+			free(s);
+		}
 		break;
 	default:
 		/* NUL-separated strings for the helpers that take C strings. */

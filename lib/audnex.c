@@ -397,7 +397,7 @@ cache_write(struct mf_audnex *a, const char *asin, const char *region, const cJS
 	 * Atomic but not synced: a cache entry lost or torn by a crash is caught as corrupt
 	 * on reading and fetched again, and an fsync per book would cost more than the request.
 	 */
-	if (!text || mf_mkdir_p(dir, 0755) != 0 || (fd = mf_atomic_open(p, 0644, tmp, sizeof tmp)) < 0) {
+	if (!text || mf_mkdir_p(dir, MF_DIR_MODE) != 0 || (fd = mf_atomic_open(p, MF_FILE_MODE, tmp, sizeof tmp)) < 0) {
 		mf_warn("audnex cache %s: not written", p);
 	} else if (mf_write_all(fd, text, strlen(text)) != 0) {
 		mf_warn("audnex cache %s: not written", p);

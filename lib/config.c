@@ -1,13 +1,17 @@
 /* config: KEY=VALUE configuration from file, environment and flags (docs/records.md). */
 #include "config.h"
+#include "file.h"
 #include "log.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -103,8 +107,117 @@ valid_key(const char *k)
 	return 1;
 }
 
+static int load_file(void);
+static int files_policy(void);
+
 int
 mf_config_load(void)
+{
+	int rc = load_file();
+
+	return rc ? rc : files_policy();
+}
+
+/* A user or group: a number is an id (it needs no entry), anything else a name. */
+static int
+owner_part(const char *s, size_t n, int group, unsigned long *id)
+{
+	char name[256], *end;
+
+	if (n == 0 || n >= sizeof name)
+		return -1;
+	memcpy(name, s, n);
+	name[n] = '\0';
+	if (strspn(name, "0123456789") == n) {
+		errno = 0;
+		*id = strtoul(name, &end, 10);
+		/* (uid_t)-1 means "unchanged" to chown(2): not an owner. */
+		return errno || *id >= 0xffffffffUL ? -1 : 0;
+	}
+	if (group) {
+		struct group *g = getgrnam(name);
+
+		if (!g)
+			return -1;
+		*id = g->gr_gid;
+	} else {
+		struct passwd *p = getpwnam(name);
+
+		if (!p)
+			return -1;
+		*id = p->pw_uid;
+	}
+	return 0;
+}
+
+/* 1 when this process may give a file to gid: its own group or a supplementary one. */
+static int
+in_group(gid_t gid)
+{
+	gid_t gs[NGROUPS_MAX];
+	int n = getgroups(NGROUPS_MAX, gs);
+
+	if (gid == getegid())
+		return 1;
+	for (int i = 0; i < n; i++)
+		if (gs[i] == gid)
+			return 1;
+	return 0;
+}
+
+/*
+ * MF_UMASK (octal, as umask(1)) and MF_OWNER (USER:GROUP, names or numbers) for the files
+ * and folders every tool makes (lib/file).  0, or 78 after a message naming the key.
+ */
+static int
+files_policy(void)
+{
+	const char *m = mf_config_get("MF_UMASK"), *o = mf_config_get("MF_OWNER"), *colon;
+	unsigned long uid, gid;
+
+	if (m) {
+		size_t n = strlen(m);
+
+		if (n > 4 || strspn(m, "01234567") != n || strtoul(m, NULL, 8) > 0777) {
+			mf_warnx("MF_UMASK=%s: expected an octal mask like 022 or 002 (umask(1))", m);
+			return EX_CONFIG;
+		}
+		umask((mode_t)strtoul(m, NULL, 8));
+	}
+	if (!o)
+		return 0;
+	if (!(colon = strchr(o, ':')) || strchr(colon + 1, ':')) {
+		mf_warnx("MF_OWNER=%s: expected USER:GROUP (names or numbers, e.g. 99:100 or "
+		    "nobody:users)", o);
+		return EX_CONFIG;
+	}
+	if (owner_part(o, (size_t)(colon - o), 0, &uid) < 0) {
+		mf_warnx("MF_OWNER=%s: no such user '%.*s' (a name from the passwd database, or "
+		    "a number)", o, (int)(colon - o), o);
+		return EX_CONFIG;
+	}
+	if (owner_part(colon + 1, strlen(colon + 1), 1, &gid) < 0) {
+		mf_warnx("MF_OWNER=%s: no such group '%s' (a name from the group database, or "
+		    "a number)", o, colon + 1);
+		return EX_CONFIG;
+	}
+	/* Say so now rather than fail every write with EPERM. */
+	if (geteuid() != 0 && (uid_t)uid != geteuid()) {
+		mf_warnx("MF_OWNER=%s: giving files to another user needs root (running as uid "
+		    "%lu)", o, (unsigned long)geteuid());
+		return EX_CONFIG;
+	}
+	if (geteuid() != 0 && !in_group((gid_t)gid)) {
+		mf_warnx("MF_OWNER=%s: this process is not in group %lu: only root may give files "
+		    "to a group it is not in", o, gid);
+		return EX_CONFIG;
+	}
+	mf_file_owner((uid_t)uid, (gid_t)gid);
+	return 0;
+}
+
+static int
+load_file(void)
 {
 	const char *env = getenv("MF_CONFIG");
 	FILE *f;

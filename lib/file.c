@@ -31,6 +31,61 @@ mf_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
+static uid_t own_uid = (uid_t)-1;
+static gid_t own_gid = (gid_t)-1;
+
+void
+mf_file_owner(uid_t uid, gid_t gid)
+{
+	own_uid = uid;
+	own_gid = gid;
+}
+
+static int
+owned(void)
+{
+	return own_uid != (uid_t)-1 || own_gid != (gid_t)-1;
+}
+
+int
+mf_mkdir(const char *path, mode_t mode)
+{
+	if (mkdir(path, mode) < 0)
+		return -1;
+	/* A folder left with the wrong owner would defeat MF_OWNER: take it back. */
+	if (owned() && lchown(path, own_uid, own_gid) < 0) {
+		int e = errno;
+
+		rmdir(path);
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+int
+mf_create(const char *path, int flags, mode_t mode)
+{
+	int fd, tries = 0;
+
+	/* Exclusive first, so only a file made here is given away; else open what is there. */
+	while ((fd = open(path, flags | O_CREAT | O_EXCL, mode)) < 0 && errno == EEXIST &&
+	    !(flags & O_EXCL)) {
+		if ((fd = open(path, flags & ~O_CREAT, mode)) >= 0 || errno != ENOENT ||
+		    ++tries == 3)
+			return fd;
+	}
+	if (fd >= 0 && owned() && fchown(fd, own_uid, own_gid) < 0) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 int
 mf_fsync_dir(const char *path)
 {
@@ -75,7 +130,7 @@ mf_mkdir_p(const char *path, mode_t mode)
 			char c = *p;
 
 			*p = '\0';
-			if (mkdir(buf, mode) == 0) {
+			if (mf_mkdir(buf, mode) == 0) {
 				if (mf_fsync_dir(buf) < 0)	/* fsyncs buf's parent */
 					return -1;
 			} else if (errno != EEXIST) {
@@ -172,6 +227,10 @@ mf_atomic_open(const char *path, mode_t mode, char *tmp, size_t tmpsz)
 		return -1;
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd >= 0 && owned() && fchown(fd, own_uid, own_gid) < 0) {
+		mf_atomic_abort(fd, tmp);
+		return -1;
+	}
 	return fd;
 }
 

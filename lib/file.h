@@ -7,6 +7,20 @@
 #include <sys/types.h>
 
 /*
+ * Modes asked for what mamfast makes: the umask (MF_UMASK, or the caller's) takes from
+ * them, as for any Unix tool (022 gives 0644 and 0755, 002 gives 0664 and 0775).
+ */
+#define MF_FILE_MODE	0666
+#define MF_DIR_MODE	0777
+
+/*
+ * The owner of every folder and file the helpers below make (MF_OWNER): folders made by
+ * mf_mkdir and mf_mkdir_p, files made by mf_atomic_open, mf_write_atomic and mf_create.
+ * (uid_t)-1 and (gid_t)-1 leave that part as the kernel makes it (the default).
+ */
+void mf_file_owner(uid_t uid, gid_t gid);
+
+/*
  * Write data to path atomically: a temporary file in the same folder (".NAME.tmp.PID.N"),
  * fsync, rename over path, fsync the folder.  On any failure the temporary file is
  * removed, path is untouched, errno is set and -1 returned.
@@ -33,6 +47,10 @@ void mf_atomic_sweep(const char *path);
 int mf_fsync_dir(const char *path);
 /* mkdir -p with mode; each created folder's parent is fsynced. */
 int mf_mkdir_p(const char *path, mode_t mode);
+/* mkdir(2), then the owner of mf_file_owner; -1 with errno (EEXIST included) otherwise. */
+int mf_mkdir(const char *path, mode_t mode);
+/* open(2) with O_CREAT added: a file it creates gets the owner of mf_file_owner. */
+int mf_create(const char *path, int flags, mode_t mode);
 /* Write all of buf to fd (retrying short writes and EINTR). */
 int mf_write_all(int fd, const void *buf, size_t len);
 

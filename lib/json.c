@@ -155,8 +155,10 @@ mf_utf8_valid(const char *s, size_t len)
 	return 1;
 }
 
-char *
-mf_utf8_display(const char *s, size_t len)
+/* The bytes as valid UTF-8, invalid ones as \xNN; with ctl also \\, \t, \n, \r and the
+ * other control characters escaped. */
+static char *
+escape(const char *s, size_t len, int ctl)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	char *out = malloc(len * 4 + 1), *o = out;
@@ -165,8 +167,15 @@ mf_utf8_display(const char *s, size_t len)
 	if (!out)
 		return NULL;
 	while (i < len) {
-		if ((n = utf8_seq(p + i, len - i)) == 0 || (n == 1 && p[i] == 0)) {
-			o += sprintf(o, "\\x%02X", p[i]);
+		unsigned char c = p[i];
+
+		if (ctl && (c == '\\' || c == '\t' || c == '\n' || c == '\r')) {
+			*o++ = '\\';
+			*o++ = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+			i++;
+		} else if ((n = utf8_seq(p + i, len - i)) == 0 || (n == 1 && c == 0) ||
+		    (ctl && (c < 0x20 || c == 0x7f))) {
+			o += sprintf(o, "\\x%02X", c);
 			i++;
 		} else {
 			memcpy(o, p + i, n);
@@ -176,6 +185,18 @@ mf_utf8_display(const char *s, size_t len)
 	}
 	*o = '\0';
 	return out;
+}
+
+char *
+mf_utf8_display(const char *s, size_t len)
+{
+	return escape(s, len, 0);
+}
+
+char *
+mf_utf8_field(const char *s, size_t len)
+{
+	return escape(s, len, 1);
 }
 
 char *

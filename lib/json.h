@@ -30,6 +30,9 @@ int mf_utf8_valid(const char *s, size_t len);
 /* A copy of the bytes that is always valid UTF-8: each byte of an invalid sequence is
  * written as the four characters \xNN (documented in docs/records.md). Caller frees. */
 char *mf_utf8_display(const char *s, size_t len);
+/* The same, with backslash, tab, newline and CR also written \\, \t, \n and \r and the
+ * other control characters \xNN: the text stays one field of one line. Caller frees. */
+char *mf_utf8_field(const char *s, size_t len);
 
 /* Compact one-line rendering; caller frees. */
 char *mf_json_line(const cJSON *obj);

@@ -1,6 +1,7 @@
 /* lock: flock(2) on lock files, with an optional wait and a record of who holds it. */
 #include "lock.h"
 #include "clock.h"
+#include "file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,8 @@
 int
 mf_lock_open(const char *path, int create)
 {
-	int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0644);
+	int fd = create ? mf_create(path, O_RDWR | O_CLOEXEC, MF_FILE_MODE) :
+	    open(path, O_RDWR | O_CLOEXEC);
 
 	if (fd < 0 && (errno == EROFS || errno == EACCES || errno == EPERM))
 		fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -267,22 +267,77 @@ pick(const cJSON *a, const char *pa, const cJSON *b, const char *pb)
 	return s && *s ? s : NULL;
 }
 
-/* A new array of the non-empty strings at key: audnex first, else the record. */
-static cJSON *
-people(const struct mf_mam_in *in, const char *key)
+/* The non-empty strings at key of obj (an array, or one string) appended to out. */
+static void
+strings_of(const cJSON *obj, const char *key, cJSON *out)
 {
-	const cJSON *v = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, key) : NULL;
-	cJSON *out = cJSON_CreateArray(), *e;
+	const cJSON *v = obj ? cJSON_GetObjectItemCaseSensitive(obj, key) : NULL, *e;
 
-	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
-		v = in->rec ? cJSON_GetObjectItemCaseSensitive(in->rec, key) : NULL;
 	if (cJSON_IsString(v) && v->valuestring[0]) {
 		cJSON_AddItemToArray(out, cJSON_CreateString(v->valuestring));
-		return out;
+		return;
 	}
 	cJSON_ArrayForEach(e, v)
 		if (cJSON_IsString(e) && e->valuestring[0])
 			cJSON_AddItemToArray(out, cJSON_CreateString(e->valuestring));
+}
+
+/* 1 when name is the bare name of a credit in list ("X" and "X - translator"). */
+static int
+credited(const struct mf_naming *n, const cJSON *list, const char *name)
+{
+	const cJSON *e;
+	char *bare;
+	int hit = 0;
+
+	cJSON_ArrayForEach(e, list) {
+		if (!hit && cJSON_IsString(e) && mf_naming_is_role(n, e->valuestring, &bare)) {
+			hit = bare && !strcasecmp(bare, name);
+			free(bare);
+		}
+	}
+	return hit;
+}
+
+/*
+ * The names at key: Audnex first, else the record.  Authors lose the credits that are not
+ * authors (naming.json author_roles), including a name Audnex lists plainly that the
+ * record's own list (the file's tags, the sidecar) marks as a translator or the like; when
+ * nothing else is left the list stays as it was (MAM needs an author).  Every name then
+ * goes through author_map and romaji.
+ */
+static cJSON *
+people(const struct mf_mam_in *in, const char *key)
+{
+	const cJSON *v = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, key) : NULL;
+	const cJSON *mine = in->rec ? cJSON_GetObjectItemCaseSensitive(in->rec, key) : NULL, *e;
+	cJSON *raw = cJSON_CreateArray(), *out = cJSON_CreateArray(), *w;
+	int authors = !strcmp(key, "authors");
+	char *s;
+
+	strings_of(cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0 ? in->audnex : in->rec, key, raw);
+	if (in->naming && authors) {
+		cJSON_ArrayForEach(e, raw)
+			if (!mf_naming_is_role(in->naming, e->valuestring, NULL) &&
+			    !credited(in->naming, mine, e->valuestring))
+				cJSON_AddItemToArray(out, cJSON_CreateString(e->valuestring));
+		if (cJSON_GetArraySize(out) == 0) {
+			cJSON_Delete(out);
+			out = raw;
+			raw = cJSON_CreateArray();
+		}
+	} else {
+		cJSON_Delete(out);
+		out = raw;
+		raw = NULL;
+	}
+	cJSON_Delete(raw);
+	if (in->naming)
+		cJSON_ArrayForEach(w, out)
+			if ((s = mf_naming_author(in->naming, w->valuestring))) {
+				cJSON_SetValuestring(w, s);
+				free(s);
+			}
 	return out;
 }
 
@@ -315,11 +370,19 @@ series_of(const struct mf_mam_in *in)
 	return out;
 }
 
-/* The subtitle, unless it only repeats the series ("The Lamps of Vell, Book 2"). */
-static const char *
+static const char *title_of(const struct mf_mam_in *in);
+
+/*
+ * The subtitle after the naming rules (malloc'd), or NULL: dropped when it only repeats a
+ * series ("The Lamps of Vell, Book 2") or says nothing ("A LitRPG Adventure").  The series
+ * are given as named and as cleaned ("Overlord (Light Novel)" and "Overlord").
+ */
+static char *
 subtitle_of(const struct mf_mam_in *in, const cJSON *series)
 {
-	const char *sub = pick(in->audnex, "subtitle", in->rec, "subtitle");
+	const char *sub = pick(in->audnex, "subtitle", in->rec, "subtitle"), *names[16];
+	char *owned[16], *r;
+	size_t n = 0, k = 0, i;
 	const cJSON *e;
 
 	if (!sub)
@@ -327,10 +390,25 @@ subtitle_of(const struct mf_mam_in *in, const cJSON *series)
 	cJSON_ArrayForEach(e, series) {
 		const char *name = mf_json_str(e, "name");
 
-		if (name && *name && strncasecmp(sub, name, strlen(name)) == 0)
-			return NULL;
+		if (!name || !*name || n + 2 > sizeof names / sizeof names[0])
+			continue;
+		names[n++] = name;
+		if (in->naming && (owned[k] = mf_naming_series(in->naming, name))) {
+			if (strcmp(owned[k], name) != 0)
+				names[n++] = owned[k];
+			k++;
+		}
 	}
-	return sub;
+	if (in->naming) {
+		r = mf_naming_subtitle(in->naming, sub, title_of(in), names, n);
+	} else {
+		for (i = 0; i < n && strcasecmp(sub, names[i]) != 0; i++)
+			;
+		r = i < n ? NULL : strdup(sub);
+	}
+	for (i = 0; i < k; i++)
+		free(owned[i]);
+	return r;
 }
 
 static const char *
@@ -439,13 +517,19 @@ mf_mam_bbcode(const struct mf_mam_in *in)
 	struct mf_buf b = { 0 };
 	cJSON *series = series_of(in), *authors = people(in, "authors");
 	cJSON *narrators = people(in, "narrators"), *e;
-	const char *sub = subtitle_of(in, series), *s, *asin = asin_of(in);
+	char *sub = subtitle_of(in, series);
+	const char *s, *asin = asin_of(in), *title = title_of(in);
 	const cJSON *chapters = chapters_of(in), *genres;
 	char lang[64], line[160], when[24];
 	long long ms = duration_ms(in);
 
+	/* A subtitle the title already holds is not said twice. */
+	if (sub && strcasestr(title, sub)) {
+		free(sub);
+		sub = NULL;
+	}
 	mf_buf_printf(&b, "[center][size=6][b][color=#3aa6ff]%s%s%s[/color][/b][/size][/center]\n",
-	    title_of(in), sub ? ": " : "", sub ? sub : "");
+	    title, sub ? ": " : "", sub ? sub : "");
 
 	s = pick(in->audnex, "summary_html", NULL, NULL);
 	if (!s)
@@ -527,6 +611,7 @@ mf_mam_bbcode(const struct mf_mam_in *in)
 	cJSON_Delete(series);
 	cJSON_Delete(authors);
 	cJSON_Delete(narrators);
+	free(sub);
 	return mf_buf_take(&b);
 }
 
@@ -597,7 +682,8 @@ cJSON *
 mf_mam_json(const struct mf_mam_in *in)
 {
 	cJSON *j = cJSON_CreateObject(), *series = series_of(in), *flags;
-	const char *sub = subtitle_of(in, series), *s, *asin = asin_of(in);
+	char *sub = subtitle_of(in, series);
+	const char *s, *asin = asin_of(in);
 	const cJSON *genres = in->audnex ? cJSON_GetObjectItemCaseSensitive(in->audnex, "genres") :
 	    NULL;
 	struct mf_category cat;
@@ -608,11 +694,13 @@ mf_mam_json(const struct mf_mam_in *in)
 
 	if (!j) {
 		cJSON_Delete(series);
+		free(sub);
 		return NULL;
 	}
 	cJSON_AddStringToObject(j, "title", title_of(in));
 	if (sub)
 		cJSON_AddStringToObject(j, "subtitle", sub);
+	free(sub);
 	cJSON_AddItemToObject(j, "authors", people(in, "authors"));
 	cJSON_AddItemToObject(j, "narrators", people(in, "narrators"));
 	cJSON_AddItemToObject(j, "series", series);
@@ -845,7 +933,7 @@ write_text(const char *path, const char *text)
 	mf_atomic_sweep(path);
 	if ((held = hold_fs(path)) < 0)
 		return -1;
-	if ((fd = mf_atomic_open(path, 0644, p->tmp, sizeof p->tmp)) < 0)
+	if ((fd = mf_atomic_open(path, MF_FILE_MODE, p->tmp, sizeof p->tmp)) < 0)
 		return -1;
 	if (mf_write_all(fd, text, strlen(text)) != 0 || (!held && fsync(fd) != 0) ||
 	    !(p->path = strdup(path))) {
@@ -1041,6 +1129,7 @@ mf_meta_record(cJSON *rec, void *ctx)
 	in.container = *container ? container : NULL;
 	in.mediainfo = mi;
 	in.cats = o->cats;
+	in.naming = o->naming;
 	if (!(mam = mf_mam_json(&in))) {
 		mf_rec_error(rec, "metadata", 1, "out of memory");
 		goto out;
@@ -1060,8 +1149,8 @@ mf_meta_record(cJSON *rec, void *ctx)
 			goto out_mam;
 		}
 		/* No fsync here: the batch's syncfs makes the new folder durable too. */
-		if (mkdir(outdir, 0755) != 0 && errno != EEXIST &&
-		    (errno != ENOENT || mf_mkdir_p(outdir, 0755) != 0)) {
+		if (mf_mkdir(outdir, MF_DIR_MODE) != 0 && errno != EEXIST &&
+		    (errno != ENOENT || mf_mkdir_p(outdir, MF_DIR_MODE) != 0)) {
 			mf_rec_error(rec, "metadata", 1, "cannot create %s: %s", outdir,
 			    strerror(errno));
 			goto out_mam;

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "audnex.h"
+#include "naming.h"
 #include "record.h"
 
 /* The genre -> MAM category table (data/categories.json; format in that file). */
@@ -37,6 +38,12 @@ struct mf_mam_in {
 	const char	*container;	/* "M4B", "MP3"... (from the file name) */
 	const char	*mediainfo;	/* mediainfo's text report, or NULL to build one */
 	const struct mf_categories *cats;	/* may be NULL: defaults */
+	/*
+	 * Authors without credits (author_roles), authors and narrators through author_map
+	 * and romaji, the subtitle through the subtitle rules.  NULL: names as they are, a
+	 * subtitle dropped only when it equals a series.
+	 */
+	const struct mf_naming *naming;
 };
 
 /* The BBCode description (malloc'd). */
@@ -54,6 +61,7 @@ char *mf_mam_clock(long long ms, int hours, char *buf, size_t n);
 struct mf_meta_opts {
 	struct mf_audnex	*audnex;	/* NULL: Audnex is not asked */
 	const struct mf_categories *cats;
+	const struct mf_naming	*naming;	/* data/naming.json (MF_NAMING) */
 	const char		*out_dir;	/* MF_OUT_DIR; may be NULL with dry_run */
 	const char		*seed_root;	/* MF_SEED_ROOT: staged folders are read there only */
 	int			dry_run;	/* compute everything, write nothing */

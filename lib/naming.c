@@ -11,19 +11,42 @@
 #include "config.h"
 #include "file.h"
 #include "naming.h"
+#include "romaji.h"
 
 #define NAMING_FILE_MAX	(1u << 20)
+#define SUBTITLE_MAX	1024	/* longer subtitles are cut before the rules see them */
 
 struct strlist {
 	char	**v;
 	size_t	  n;
 };
 
-struct mf_naming {
-	struct strlist	 preserve, phrases, map_from, map_to;
-	regex_t		*suffix;
-	size_t		 nsuffix;
+struct regexes {
+	regex_t	*v;
+	size_t	 n;
 };
+
+/* One of subtitle_redundancy_rules.rules. */
+struct redundancy {
+	char	*pattern;	/* pattern_template, with {{series}} and {{title}} */
+	int	 strip;		/* action strip_match; else drop_subtitle */
+};
+
+struct mf_naming {
+	struct strlist	 preserve, phrases, map_from, map_to, roles, credits;
+	struct regexes	 suffix, sub_keep, sub_remove;
+	struct redundancy *rules;
+	size_t		 nrules;
+	int		 sub_if_series;	/* subtitle_patterns.remove_if_matches_series */
+	int		 rules_on;	/* subtitle_redundancy_rules.enabled */
+	int		 romaji;
+};
+
+/* The original's defaults when a naming file has no author_roles. */
+static const char *const default_roles[] = { "translator", "illustrator", "editor", "adapter",
+    "contributor", "compiler" };
+static const char *const default_credits[] = { "afterword", "foreword", "introduction",
+    "cover design", "cover art" };
 
 /* ---- small string helpers ---- */
 
@@ -269,6 +292,24 @@ mf_naming_empty(void)
 }
 
 void
+mf_naming_set_romaji(struct mf_naming *n, int on)
+{
+	n->romaji = on;
+}
+
+static void
+regexes_free(struct regexes *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		regfree(&r->v[i]);
+	free(r->v);
+	r->v = NULL;
+	r->n = 0;
+}
+
+void
 mf_naming_free(struct mf_naming *n)
 {
 	size_t i;
@@ -279,10 +320,147 @@ mf_naming_free(struct mf_naming *n)
 	list_free(&n->phrases);
 	list_free(&n->map_from);
 	list_free(&n->map_to);
-	for (i = 0; i < n->nsuffix; i++)
-		regfree(&n->suffix[i]);
-	free(n->suffix);
+	list_free(&n->roles);
+	list_free(&n->credits);
+	regexes_free(&n->suffix);
+	regexes_free(&n->sub_keep);
+	regexes_free(&n->sub_remove);
+	for (i = 0; i < n->nrules; i++)
+		free(n->rules[i].pattern);
+	free(n->rules);
 	free(n);
+}
+
+/* Patterns (POSIX ERE, case-insensitive) of root[key] (or root[key][inner]). */
+static int
+load_regexes(const cJSON *root, const char *key, const char *inner, int flags,
+    struct regexes *r, char *err, size_t errsz)
+{
+	struct strlist l = { NULL, 0 };
+	size_t i;
+	int rc = -1;
+
+	if (load_list(root, key, inner, &l, err, errsz) == -1)
+		goto out;
+	if (l.n > 0 && (r->v = calloc(l.n, sizeof(regex_t))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < l.n; i++) {
+		if (regcomp(&r->v[i], l.v[i], REG_EXTENDED | REG_ICASE | flags) != 0) {
+			snprintf(err, errsz, "%s: bad pattern \"%s\"", key, l.v[i]);
+			goto out;
+		}
+		r->n++;
+	}
+	rc = 0;
+out:
+	list_free(&l);
+	return rc;
+}
+
+static int
+load_defaults(struct strlist *l, const char *const *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list_add(l, v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* A boolean of obj (true/false), dflt when absent; -1 (with err) when not a boolean. */
+static int
+load_bool(const cJSON *obj, const char *key, int dflt, char *err, size_t errsz)
+{
+	const cJSON *b = cJSON_GetObjectItemCaseSensitive(obj, key);
+
+	if (b == NULL)
+		return dflt;
+	if (!cJSON_IsBool(b)) {
+		snprintf(err, errsz, "\"%s\" is not true or false", key);
+		return -1;
+	}
+	return cJSON_IsTrue(b);
+}
+
+static char *subst(const char *tmpl, const char *series, const char *title);
+
+/* subtitle_patterns and subtitle_redundancy_rules. */
+static int
+load_subtitle_rules(struct mf_naming *n, const cJSON *root, char *err, size_t errsz)
+{
+	const cJSON *sp = cJSON_GetObjectItemCaseSensitive(root, "subtitle_patterns");
+	const cJSON *rr = cJSON_GetObjectItemCaseSensitive(root, "subtitle_redundancy_rules");
+	const cJSON *rules, *e;
+	regex_t re;
+	char *t;
+
+	if (sp != NULL && !cJSON_IsObject(sp)) {
+		snprintf(err, errsz, "\"subtitle_patterns\" is not an object");
+		return -1;
+	}
+	if (load_regexes(sp, "keep_patterns", "patterns", REG_NOSUB, &n->sub_keep, err,
+	    errsz) == -1 || load_regexes(sp, "remove_patterns", "patterns", REG_NOSUB,
+	    &n->sub_remove, err, errsz) == -1 ||
+	    (n->sub_if_series = load_bool(sp, "remove_if_matches_series", 1, err, errsz)) == -1)
+		return -1;
+	if (rr == NULL)
+		return 0;
+	if (!cJSON_IsObject(rr)) {
+		snprintf(err, errsz, "\"subtitle_redundancy_rules\" is not an object");
+		return -1;
+	}
+	if ((n->rules_on = load_bool(rr, "enabled", 1, err, errsz)) == -1)
+		return -1;
+	rules = cJSON_GetObjectItemCaseSensitive(rr, "rules");
+	if (rules != NULL && !cJSON_IsArray(rules)) {
+		snprintf(err, errsz, "subtitle_redundancy_rules: \"rules\" is not a list");
+		return -1;
+	}
+	if (cJSON_GetArraySize(rules) > 0 && (n->rules = calloc(
+	    (size_t)cJSON_GetArraySize(rules), sizeof(*n->rules))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	cJSON_ArrayForEach(e, rules) {
+		const cJSON *id = cJSON_GetObjectItemCaseSensitive(e, "id");
+		const cJSON *pt = cJSON_GetObjectItemCaseSensitive(e, "pattern_template");
+		const cJSON *ac = cJSON_GetObjectItemCaseSensitive(e, "action");
+		struct redundancy *r = &n->rules[n->nrules];
+
+		if (!cJSON_IsString(pt) || pt->valuestring[0] == '\0' ||
+		    (id != NULL && !cJSON_IsString(id)) || (ac != NULL && (!cJSON_IsString(ac) ||
+		    (strcmp(ac->valuestring, "drop_subtitle") != 0 &&
+		    strcmp(ac->valuestring, "strip_match") != 0)))) {
+			snprintf(err, errsz, "subtitle_redundancy_rules: rule %zu needs a "
+			    "pattern_template and an action drop_subtitle or strip_match",
+			    n->nrules + 1);
+			return -1;
+		}
+		/* Checked now with stand-ins for the names, so a bad rule fails at load. */
+		if ((t = subst(pt->valuestring, "x", "x")) == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+		if (regcomp(&re, t, REG_EXTENDED | REG_ICASE) != 0) {
+			snprintf(err, errsz, "subtitle_redundancy_rules: bad pattern_template "
+			    "\"%s\"", pt->valuestring);
+			free(t);
+			return -1;
+		}
+		regfree(&re);
+		free(t);
+		r->pattern = strdup(pt->valuestring);
+		r->strip = ac != NULL && strcmp(ac->valuestring, "strip_match") == 0;
+		n->nrules++;
+		if (r->pattern == NULL) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -290,10 +468,8 @@ load_rules(struct mf_naming *n, const cJSON *root, char *err, size_t errsz)
 {
 	static const char *phrase_keys[] = { "format_indicators", "genre_tags",
 	    "publisher_tags", "remove_phrases" };
-	struct strlist suf = { NULL, 0 };
-	const cJSON *map, *e;
+	const cJSON *map, *roles, *e;
 	size_t i;
-	int rc = -1;
 
 	if (!cJSON_IsObject(root)) {
 		snprintf(err, errsz, "not a JSON object");
@@ -304,35 +480,44 @@ load_rules(struct mf_naming *n, const cJSON *root, char *err, size_t errsz)
 	for (i = 0; i < sizeof(phrase_keys) / sizeof(phrase_keys[0]); i++)
 		if (load_list(root, phrase_keys[i], "phrases", &n->phrases, err, errsz) == -1)
 			return -1;
-	if (load_list(root, "series_suffixes", "patterns", &suf, err, errsz) == -1)
-		goto out;
-	if (suf.n > 0 && (n->suffix = calloc(suf.n, sizeof(regex_t))) == NULL)
-		goto out;
-	for (i = 0; i < suf.n; i++) {
-		if (regcomp(&n->suffix[i], suf.v[i], REG_EXTENDED | REG_ICASE) != 0) {
-			snprintf(err, errsz, "series_suffixes: bad pattern \"%s\"", suf.v[i]);
-			goto out;
-		}
-		n->nsuffix++;
+	if (load_regexes(root, "series_suffixes", "patterns", 0, &n->suffix, err, errsz) == -1 ||
+	    load_subtitle_rules(n, root, err, errsz) == -1)
+		return -1;
+	roles = cJSON_GetObjectItemCaseSensitive(root, "author_roles");
+	if (roles != NULL && !cJSON_IsObject(roles)) {
+		snprintf(err, errsz, "\"author_roles\" is not an object");
+		return -1;
 	}
+	if (roles == NULL) {
+		if (load_defaults(&n->roles, default_roles, sizeof(default_roles) /
+		    sizeof(default_roles[0])) == -1 || load_defaults(&n->credits,
+		    default_credits, sizeof(default_credits) / sizeof(default_credits[0])) == -1) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
+	} else if (load_list(roles, "roles", "roles", &n->roles, err, errsz) == -1 ||
+	    load_list(roles, "credit_roles", "roles", &n->credits, err, errsz) == -1)
+		return -1;
 	map = cJSON_GetObjectItemCaseSensitive(root, "author_map");
 	if (map != NULL && !cJSON_IsObject(map)) {
 		snprintf(err, errsz, "\"author_map\" is not an object");
-		goto out;
+		return -1;
 	}
 	cJSON_ArrayForEach(e, map) {
+		if (e->string != NULL && e->string[0] == '_')
+			continue;	/* "_comment" */
 		if (!cJSON_IsString(e) || e->string == NULL || e->string[0] == '\0') {
 			snprintf(err, errsz, "author_map: a value that is not a string");
-			goto out;
+			return -1;
 		}
 		if (list_add(&n->map_from, e->string) == -1 ||
-		    list_add(&n->map_to, e->valuestring) == -1)
-			goto out;
+		    list_add(&n->map_to, e->valuestring) == -1) {
+			snprintf(err, errsz, "out of memory");
+			return -1;
+		}
 	}
-	rc = 0;
-out:
-	list_free(&suf);
-	return rc;
+	n->romaji = 1;
+	return 0;
 }
 
 struct mf_naming *
@@ -391,6 +576,194 @@ preserved(const struct mf_naming *n, const char *t)
 	return 0;
 }
 
+/* 1 when s[0..len) is only an article or blank ("The " of "The Chronicles"). */
+static int
+only_article(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '-' || s[len - 1] == ','))
+		len--;
+	return len == 0 || (len == 3 && strncasecmp(s, "the", 3) == 0) ||
+	    (len == 1 && (*s == 'a' || *s == 'A')) || (len == 2 && strncasecmp(s, "an", 2) == 0);
+}
+
+static size_t
+digits(const char *s)
+{
+	size_t i = 0;
+
+	while (isdigit((unsigned char)s[i]))
+		i++;
+	return i;
+}
+
+/* Length of a volume number at p: "12", "1.5", "1-3", "2.5-4" (0 when none). */
+static size_t
+volnum(const char *p)
+{
+	size_t i = digits(p);
+
+	if (i == 0)
+		return 0;
+	if (p[i] == '.' && isdigit((unsigned char)p[i + 1]))
+		i += 1 + digits(p + i + 1);
+	if (p[i] == '-' && isdigit((unsigned char)p[i + 1])) {
+		i += 1 + digits(p + i + 1);
+		if (p[i] == '.' && isdigit((unsigned char)p[i + 1]))
+			i += 1 + digits(p + i + 1);
+	}
+	return i;
+}
+
+static int
+letter_value(char c)
+{
+	static const char l[] = "IVXLCDM";
+	static const int v[] = { 1, 5, 10, 50, 100, 500, 1000 };
+	const char *p = strchr(l, c);
+
+	return p != NULL && c != '\0' ? v[p - l] : 0;
+}
+
+/* Length of an upper-case Roman numeral (I to MMMCMXCIX, canonical form) at p, or 0. */
+static size_t
+roman(const char *p)
+{
+	static const struct {
+		const char	*s;
+		int		 v;
+	} sym[] = { { "M", 1000 }, { "CM", 900 }, { "D", 500 }, { "CD", 400 }, { "C", 100 },
+	    { "XC", 90 }, { "L", 50 }, { "XL", 40 }, { "X", 10 }, { "IX", 9 }, { "V", 5 },
+	    { "IV", 4 }, { "I", 1 } };
+	char canon[32];
+	size_t n = 0, i, o = 0;
+	int v = 0, k;
+
+	while (n < 16 && p[n] != '\0' && strchr("IVXLCDM", p[n]) != NULL)
+		n++;
+	if (n == 0 || n == 16)
+		return 0;
+	for (i = 0; i < n; i++) {
+		int a = letter_value(p[i]), b = i + 1 < n ? letter_value(p[i + 1]) : 0;
+
+		v += b > a ? -a : a;
+	}
+	if (v <= 0 || v >= 4000)
+		return 0;
+	/* Only the canonical spelling counts ("IIII" or "VX" is not a numeral). */
+	for (k = 0; k < 13; k++)
+		while (v >= sym[k].v && o + 3 < sizeof(canon)) {
+			o += (size_t)snprintf(canon + o, sizeof(canon) - o, "%s", sym[k].s);
+			v -= sym[k].v;
+		}
+	return o == n && strncmp(canon, p, n) == 0 ? n : 0;
+}
+
+/* Length of a case-insensitive word w at p (followed by a non-letter), or 0. */
+static size_t
+word_at(const char *p, const char *w)
+{
+	size_t l = strlen(w);
+
+	return strncasecmp(p, w, l) == 0 && !isalpha((unsigned char)p[l]) ? l : 0;
+}
+
+/*
+ * Remove the volume markers the name's vol_N replaces: "Vol. 3", "Vol 3", "Volume 12",
+ * "Book 4", "Book: 4", "Book XII", "Books 1-3", each with a ", Part N" that follows.  When
+ * the marker ends the text or a clause (", Vol. 3: Subtitle") the separator before it
+ * goes too.  Only whole words: "Audiobook 3", "Book Mill" and "Volume Control" stay.
+ */
+static void
+strip_volumes(char *s)
+{
+	static const char *const words[] = { "volumes", "volume", "vols", "vol", "books", "book" };
+	char *p, *q, *r;
+	size_t i, l, num;
+
+	for (p = s; *p != '\0'; p++) {
+		if (p > s && word_byte((unsigned char)p[-1]))
+			continue;
+		for (i = 0, l = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if ((l = word_at(p, words[i])) > 0)
+				break;
+		if (l == 0)
+			continue;
+		q = p + l;
+		if (words[i][0] == 'v' && *q == '.')
+			q++;
+		while (*q == ' ' || (words[i][0] == 'b' && *q == ':'))
+			q++;
+		num = volnum(q);
+		if (num == 0 && words[i][0] == 'b')
+			num = roman(q);
+		if (num == 0 || word_byte((unsigned char)q[num]) || q[num] == '.')
+			continue;
+		q += num;
+		/* ", Part 2" belongs to the volume. */
+		for (r = q; *r == ' '; r++)
+			;
+		if (*r == ',' || *r == ':')
+			r++;
+		while (*r == ' ')
+			r++;
+		if ((l = word_at(r, "part")) > 0) {
+			r += l;
+			while (*r == ' ')
+				r++;
+			if ((num = digits(r)) > 0 && !word_byte((unsigned char)r[num]))
+				q = r + num;
+		}
+		for (r = q; *r == ' '; r++)
+			;
+		if (*r == '\0' || strchr(",:;-([", *r) != NULL) {
+			/* Nothing of its clause left: the separator before it goes too. */
+			while (p > s && p[-1] == ' ')
+				p--;
+			if (p > s && (p[-1] == ',' || p[-1] == ':'))
+				p--;
+		}
+		cut(s, (size_t)(p - s), (size_t)(q - p));
+		p = p > s ? p - 1 : s;
+		if (*p == '\0')
+			break;
+	}
+}
+
+/* 1 when the digits a[0..al) and b[0..bl) are the same number ("3" and "03"). */
+static int
+same_number(const char *a, size_t al, const char *b, size_t bl)
+{
+	while (al > 1 && *a == '0') {
+		a++;
+		al--;
+	}
+	while (bl > 1 && *b == '0') {
+		b++;
+		bl--;
+	}
+	return al == bl && strncmp(a, b, al) == 0;
+}
+
+/* "Title 12 vol_12" -> "Title vol_12": a number that only repeats the volume after it. */
+static void
+drop_repeated_number(char *s)
+{
+	char *v, *num;
+	size_t b;
+
+	for (v = strstr(s, " vol_"); v != NULL; v = strstr(v + 1, " vol_")) {
+		for (num = v; num > s && isdigit((unsigned char)num[-1]); num--)
+			;
+		b = digits(v + 5);
+		if (num == v || (num > s && num[-1] != ' ') || b == 0 ||
+		    word_byte((unsigned char)v[5 + b]) || v[5 + b] == '.' ||
+		    !same_number(num, (size_t)(v - num), v + 5, b))
+			continue;
+		cut(s, (size_t)(num - s), (size_t)(v + 1 - num));
+		v = num;
+	}
+}
+
 static char *
 clean(const struct mf_naming *n, const char *in, int series)
 {
@@ -402,16 +775,19 @@ clean(const struct mf_naming *n, const char *in, int series)
 		return NULL;
 	if (preserved(n, s))
 		return s;
+	strip_volumes(s);
 	for (i = 0; i < n->phrases.n; i++)
 		while ((p = find_word(s, n->phrases.v[i])) != NULL)
 			cut(s, (size_t)(p - s), strlen(n->phrases.v[i]));
 	cleanup(s);
+	drop_repeated_number(s);
 	for (pass = 0; series && pass < 4; pass++) {
 		int hit = 0;
 
-		for (i = 0; i < n->nsuffix; i++)
-			if (regexec(&n->suffix[i], s, 1, &m, 0) == 0 && m.rm_eo > m.rm_so &&
-			    (m.rm_so > 0 || (size_t)m.rm_eo < strlen(s))) {
+		for (i = 0; i < n->suffix.n; i++)
+			if (regexec(&n->suffix.v[i], s, 1, &m, 0) == 0 && m.rm_eo > m.rm_so &&
+			    (m.rm_so > 0 ? !only_article(s, (size_t)m.rm_so) :
+			    (size_t)m.rm_eo < strlen(s))) {
 				cut(s, (size_t)m.rm_so, (size_t)(m.rm_eo - m.rm_so));
 				cleanup(s);
 				hit = 1;
@@ -467,7 +843,366 @@ mf_naming_author(const struct mf_naming *n, const char *author)
 				break;	/* a mapping that contains its key would loop */
 		}
 	}
+	/* What the map does not know, kakasi reads (the original's pykakasi step). */
+	if (n->romaji && mf_romaji_has_japanese(s)) {
+		t = mf_romaji(s);
+		free(s);
+		s = t;
+	}
 	return s;
+}
+
+/* ---- authors' roles ---- */
+
+/* s (of len bytes) ends with word w, or w + "s", case-insensitively: the start, or NULL. */
+static const char *
+ends_with_word(const char *s, size_t len, const char *w)
+{
+	size_t l = strlen(w);
+
+	while (len > 0 && s[len - 1] == ' ')
+		len--;
+	if (len > 0 && (s[len - 1] == 's' || s[len - 1] == 'S') && len > l &&
+	    strncasecmp(s + len - 1 - l, w, l) == 0)
+		return s + len - 1 - l;
+	if (len >= l && strncasecmp(s + len - l, w, l) == 0)
+		return s + len - l;
+	return NULL;
+}
+
+/* "( illustrator )" or "(illustrators)" in s: the "(", or NULL. */
+static const char *
+paren_word(const char *s, const char *w)
+{
+	const char *p, *q, *close;
+
+	for (p = strchr(s, '('); p != NULL; p = strchr(p + 1, '(')) {
+		if ((close = strchr(p, ')')) == NULL)
+			return NULL;
+		for (q = p + 1; *q == ' '; q++)
+			;
+		if (ends_with_word(q, (size_t)(close - q), w) == q)
+			return p;
+	}
+	return NULL;
+}
+
+static char *
+trimmed(const char *s, size_t len)
+{
+	while (len > 0 && (*s == ' ' || *s == ',')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == ','))
+		len--;
+	return strndup(s, len);
+}
+
+/*
+ * The original's patterns: "- role" or ", role" at the end, "(role)" anywhere, for the
+ * role words; "credit by " at the start, "(credit)" anywhere, "- credit" at the end, for
+ * the credit words; and "with " at the start.
+ */
+int
+mf_naming_is_role(const struct mf_naming *n, const char *name, char **bare)
+{
+	const char *p, *q, *end = NULL, *start = name, *cut_from = NULL, *cut_to = NULL;
+	size_t len, i, l;
+	int credit;
+
+	if (bare != NULL)
+		*bare = NULL;
+	while (*start == ' ')
+		start++;
+	len = strlen(start);
+	if (n->roles.n + n->credits.n == 0)
+		return 0;
+	if (strncasecmp(start, "with ", 5) == 0) {
+		start += 5;
+		goto role;
+	}
+	for (credit = 0; credit < 2; credit++) {
+		const struct strlist *words = credit ? &n->credits : &n->roles;
+
+		for (i = 0; i < words->n; i++) {
+			const char *w = words->v[i];
+
+			l = strlen(w);
+			if (credit && strncasecmp(start, w, l) == 0 && start[l] == ' ') {
+				for (q = start + l; *q == ' '; q++)
+					;
+				if (strncasecmp(q, "by ", 3) == 0) {
+					start = q + 3;
+					goto role;
+				}
+			}
+			if ((p = ends_with_word(start, len, w)) != NULL) {
+				for (q = p; q > start && q[-1] == ' '; q--)
+					;
+				if (q > start && (q[-1] == '-' || (!credit && q[-1] == ','))) {
+					end = q - 1;
+					goto role;
+				}
+			}
+			if ((p = paren_word(start, w)) != NULL) {
+				cut_from = p;
+				cut_to = strchr(p, ')') + 1;
+				goto role;
+			}
+		}
+	}
+	return 0;
+role:
+	if (bare == NULL)
+		return 1;
+	if (cut_from != NULL) {
+		/* The name around the "(role)". */
+		char *a = strndup(start, (size_t)(cut_from - start)), *b;
+
+		if (a != NULL && asprintf(&b, "%s%s", a, cut_to) >= 0) {
+			*bare = trimmed(b, strlen(b));
+			free(b);
+		}
+		free(a);
+		return 1;
+	}
+	*bare = trimmed(start, end != NULL ? (size_t)(end - start) : strlen(start));
+	return 1;
+}
+
+const char *
+mf_naming_first_author(const struct mf_naming *n, const cJSON *authors)
+{
+	const cJSON *e;
+	const char *first = NULL;
+
+	cJSON_ArrayForEach(e, authors) {
+		if (!cJSON_IsString(e) || e->valuestring[0] == '\0')
+			continue;
+		if (first == NULL)
+			first = e->valuestring;
+		if (!mf_naming_is_role(n, e->valuestring, NULL))
+			return e->valuestring;
+	}
+	return first;
+}
+
+/* ---- subtitles ---- */
+
+/* s with the characters special to POSIX ERE escaped (malloc'd). */
+static char *
+ere_escape(const char *s)
+{
+	char *out = malloc(2 * strlen(s) + 1), *w = out;
+
+	if (out == NULL)
+		return NULL;
+	for (; *s != '\0'; s++) {
+		if (strchr("\\.[]()*+?{}|^$", *s) != NULL)
+			*w++ = '\\';
+		*w++ = *s;
+	}
+	*w = '\0';
+	return out;
+}
+
+/*
+ * tmpl with {{series}} and {{title}} replaced by the (escaped) names (malloc'd); NULL when
+ * out of memory, or when it names one that is NULL (the rule is then skipped).
+ */
+static char *
+subst(const char *tmpl, const char *series, const char *title)
+{
+	struct {
+		const char	*key, *val;
+	} ph[2] = { { "{{series}}", series }, { "{{title}}", title } };
+	size_t cap = strlen(tmpl) + 1, o = 0, i, k;
+	char *out;
+	const char *p;
+
+	for (i = 0; i < 2; i++)
+		if (ph[i].val != NULL)
+			for (p = strstr(tmpl, ph[i].key); p != NULL; p = strstr(p + 1, ph[i].key))
+				cap += strlen(ph[i].val);
+	if ((out = malloc(cap)) == NULL)
+		return NULL;
+	for (p = tmpl; *p != '\0';) {
+		for (i = 0; i < 2; i++)
+			if (strncmp(p, ph[i].key, strlen(ph[i].key)) == 0)
+				break;
+		if (i == 2) {
+			out[o++] = *p++;
+			continue;
+		}
+		if (ph[i].val == NULL) {
+			free(out);
+			return NULL;
+		}
+		k = strlen(ph[i].val);
+		memcpy(out + o, ph[i].val, k);
+		o += k;
+		p += strlen(ph[i].key);
+	}
+	out[o] = '\0';
+	return out;
+}
+
+/* Cut every match of the (compiled) pattern from s; 1 when something was cut. */
+static int
+strip_matches(regex_t *re, char *s)
+{
+	regmatch_t m;
+	size_t at = 0, guard = 0;
+	int hit = 0;
+
+	while (s[at] != '\0' && guard++ < 64 &&
+	    regexec(re, s + at, 1, &m, at > 0 ? REG_NOTBOL : 0) == 0) {
+		if (m.rm_eo == m.rm_so) {
+			at += (size_t)m.rm_so + 1;	/* an empty match: step past it */
+			continue;
+		}
+		cut(s, at + (size_t)m.rm_so, (size_t)(m.rm_eo - m.rm_so));
+		at += (size_t)m.rm_so;
+		hit = 1;
+	}
+	return hit;
+}
+
+/* a and b equal, case and surrounding spaces aside. */
+static int
+equal_trimmed(const char *a, const char *b)
+{
+	size_t al, bl;
+
+	while (*a == ' ')
+		a++;
+	while (*b == ' ')
+		b++;
+	for (al = strlen(a); al > 0 && a[al - 1] == ' '; al--)
+		;
+	for (bl = strlen(b); bl > 0 && b[bl - 1] == ' '; bl--)
+		;
+	return al == bl && strncasecmp(a, b, al) == 0;
+}
+
+static int
+matches_any(const struct regexes *r, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (regexec(&r->v[i], s, 0, NULL, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* Apply one redundancy rule for one series (or none); -1 dropped, 0 kept, -2 no memory. */
+static int
+redundancy(const struct redundancy *r, char *s, const char *series, const char *title)
+{
+	char *se = series != NULL ? ere_escape(series) : NULL;
+	char *te = title != NULL ? ere_escape(title) : NULL, *pat;
+	regex_t re;
+	int rc = 0;
+
+	if ((series != NULL && se == NULL) || (title != NULL && te == NULL)) {
+		rc = -2;
+		goto out;
+	}
+	if ((pat = subst(r->pattern, se, te)) == NULL)
+		goto out;	/* a name the rule needs is missing (or no memory: kept) */
+	if (regcomp(&re, pat, REG_EXTENDED | REG_ICASE) == 0) {
+		if (!r->strip) {
+			if (regexec(&re, s, 0, NULL, 0) == 0)
+				rc = -1;
+		} else if (strip_matches(&re, s)) {
+			cleanup(s);
+			if (*s == '\0')
+				rc = -1;
+		}
+		regfree(&re);
+	}
+	free(pat);
+out:
+	free(se);
+	free(te);
+	return rc;
+}
+
+char *
+mf_naming_subtitle(const struct mf_naming *n, const char *subtitle, const char *title,
+    const char *const *series, size_t nseries)
+{
+	size_t i, j, len;
+	char *s;
+	int rc;
+
+	if (subtitle == NULL)
+		return NULL;
+	for (i = 0; i < n->preserve.n; i++)
+		if (strstr(subtitle, n->preserve.v[i]) != NULL)
+			return strdup(subtitle);
+	while (*subtitle == ' ')
+		subtitle++;
+	if ((len = strlen(subtitle)) > SUBTITLE_MAX) {
+		/* Cut at a character boundary: what is left stays valid UTF-8. */
+		len = SUBTITLE_MAX;
+		while (len > 0 && ((unsigned char)subtitle[len] & 0xc0) == 0x80)
+			len--;
+	}
+	if ((s = strndup(subtitle, len)) == NULL)
+		return NULL;
+	cleanup(s);
+	if (*s == '\0' || matches_any(&n->sub_keep, s))
+		goto out;
+	if (matches_any(&n->sub_remove, s))
+		goto drop;
+	for (i = 0; n->sub_if_series && i < nseries; i++)
+		if (series[i] != NULL && equal_trimmed(s, series[i]))
+			goto drop;
+	for (i = 0; n->rules_on && i < n->nrules; i++) {
+		/* A rule naming {{series}} is tried with each series; the others once. */
+		int per_series = strstr(n->rules[i].pattern, "{{series}}") != NULL;
+
+		for (j = 0; j < (per_series ? nseries : 1); j++) {
+			rc = redundancy(&n->rules[i], s, per_series ? series[j] : NULL, title);
+			if (rc == -1)
+				goto drop;
+			if (rc == -2) {
+				free(s);
+				return NULL;
+			}
+		}
+	}
+	cleanup(s);
+out:
+	if (*s != '\0')
+		return s;
+drop:
+	free(s);
+	return NULL;
+}
+
+/* ---- Windows reserved names ---- */
+
+size_t
+mf_naming_reserved(const char *c)
+{
+	static const char *const dev[] = { "CON", "PRN", "AUX", "NUL" };
+	size_t len = strcspn(c, "."), root = len, i;
+
+	/* Windows ignores trailing spaces before the extension ("AUX .txt"). */
+	while (root > 0 && c[root - 1] == ' ')
+		root--;
+	if (root == 3) {
+		for (i = 0; i < sizeof(dev) / sizeof(dev[0]); i++)
+			if (strncasecmp(c, dev[i], 3) == 0)
+				return 3;
+	} else if (root == 4 && (strncasecmp(c, "COM", 3) == 0 || strncasecmp(c, "LPT", 3) == 0) &&
+	    c[3] >= '1' && c[3] <= '9')
+		return 4;
+	return 0;
 }
 
 /* ---- volumes ---- */
@@ -481,16 +1216,6 @@ pad2(char *out, size_t outsz, const char *s, size_t n)
 		n--;
 	}
 	snprintf(out, outsz, "%s%.*s", n < 2 ? "0" : "", (int)n, s);
-}
-
-static size_t
-digits(const char *s)
-{
-	size_t i = 0;
-
-	while (isdigit((unsigned char)s[i]))
-		i++;
-	return i;
 }
 
 size_t
@@ -507,10 +1232,9 @@ mf_naming_volfmt(const char *pos, char *out, size_t outsz)
 		return 0;
 	while (isspace((unsigned char)*pos))
 		pos++;
-	if (strncmp(pos, "vol_", 4) == 0 && digits(pos + 4) > 0 && strlen(pos) < 40) {
-		snprintf(out, outsz, "%s", pos);
-		return strlen(out);
-	}
+	/* A token already written ("vol_7", "vol_01-03") is read again, never copied. */
+	if (strncasecmp(pos, "vol_", 4) == 0 && digits(pos + 4) > 0)
+		pos += 4;
 	if ((n = digits(pos)) == 0 || n > 6)
 		return 0;
 	pad2(a, sizeof(a), pos, n);
@@ -528,6 +1252,9 @@ mf_naming_volfmt(const char *pos, char *out, size_t outsz)
 		pad2(t, sizeof(t), p + 1, m);
 		snprintf(b, sizeof(b), "-%s", t);
 		p += 1 + m;
+		/* "1-3.5": the range's end is named by its whole number. */
+		if (*p == '.' && (m = digits(p + 1)) > 0 && m <= 4)
+			p += 1 + m;
 	} else if ((*p == 'p' || *p == ' ' || *p == 'P')) {
 		const char *q = p;
 
@@ -587,6 +1314,45 @@ grp(const char *s, const regmatch_t *m, char *out, size_t outsz)
 	snprintf(out, outsz, "%.*s", (int)(m->rm_eo - m->rm_so), s + m->rm_so);
 }
 
+/*
+ * "1, Part 3" (or "1: Part 3"): part 3 of book 1 split in parts, each with its own ASIN;
+ * named by its part, vol_03, as the original does, so the parts' names differ.
+ */
+static size_t
+split_part(const char *pos, char *out, size_t outsz)
+{
+	const char *p = pos;
+	size_t n = digits(p), m;
+
+	if (n == 0)
+		return 0;
+	p += n;
+	if (*p == '.' && digits(p + 1) > 0)
+		p += 1 + digits(p + 1);
+	while (*p == ' ')
+		p++;
+	if (*p != ',' && *p != ':')
+		return 0;
+	for (p++; *p == ' '; p++)
+		;
+	if ((m = word_at(p, "part")) == 0)
+		return 0;
+	for (p += m; *p == ' '; p++)
+		;
+	if ((m = digits(p)) == 0 || m > 6)
+		return 0;
+	{
+		char num[8];
+
+		snprintf(num, sizeof(num), "%.*s", (int)m, p);
+		for (p += m; *p == ' '; p++)
+			;
+		if (*p != '\0')
+			return 0;
+		return mf_naming_volfmt(num, out, outsz);
+	}
+}
+
 size_t
 mf_naming_volume(const char *position, const char *title, char *out, size_t outsz)
 {
@@ -598,6 +1364,8 @@ mf_naming_volume(const char *position, const char *title, char *out, size_t outs
 	out[0] = '\0';
 	if (position != NULL && *position != '\0') {
 		if (mf_naming_volfmt(position, out, outsz) > 0)
+			return strlen(out);
+		if (split_part(position, out, outsz) > 0)
 			return strlen(out);
 		/* "Book 3", "3 (of 5)": the leading number form. */
 		while (*position != '\0' && !isdigit((unsigned char)*position))
@@ -640,23 +1408,35 @@ mf_naming_series_from_title(const char *title, char **series, char *pos, size_t 
 {
 	static const char *bad[] = { "the", "a", "an", "book", "volume", "vol" };
 	regmatch_t m[8];
-	char *s;
+	char *s, *c;
 	size_t i;
 
 	*series = NULL;
 	rx_init();
 	if (regexec(&rx[RX_SERIES], title, 8, m, 0) != 0)
 		return 0;
+	while (m[1].rm_so < m[1].rm_eo && isspace((unsigned char)title[m[1].rm_so]))
+		m[1].rm_so++;
 	if ((s = strndup(title + m[1].rm_so, (size_t)(m[1].rm_eo - m[1].rm_so))) == NULL)
 		return 0;
-	cleanup(s);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-		if (strcasecmp(s, bad[i]) == 0)
-			s[0] = '\0';
-	if (mf_utf8_chars(s) < 2) {
+	/*
+	 * Only the spaces go here: the series rules (preserve_exact first) clean it later, and
+	 * a kept name keeps its own punctuation ("Re:ZERO -Starting Life in Another World-").
+	 */
+	if ((c = strdup(s)) == NULL) {
 		free(s);
 		return 0;
 	}
+	cleanup(c);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (strcasecmp(c, bad[i]) == 0)
+			c[0] = '\0';
+	if (mf_utf8_chars(c) < 2) {
+		free(c);
+		free(s);
+		return 0;
+	}
+	free(c);
 	grp(title, &m[4], pos, possz);
 	*series = s;
 	return 1;
@@ -686,7 +1466,7 @@ static int
 assemble(const struct parts *p, const char *identity, int with_year, int with_author,
     struct mf_name_out *out)
 {
-	size_t bc, tc, bb, tb, o = 0, sz = sizeof(out->base) - 1;
+	size_t bc, tc, bb, tb, k, o = 0, sz = sizeof(out->base) - 1;
 
 	if (app(out->base, sz, &o, identity, "", "") == -1 ||
 	    (*p->vol && app(out->base, sz, &o, " ", p->vol, "") == -1) ||
@@ -695,6 +1475,13 @@ assemble(const struct parts *p, const char *identity, int with_year, int with_au
 	    app(out->base, sz, &o, " (", p->author, ")") == -1) ||
 	    app(out->base, sz, &o, " {ASIN.", p->asin, "}") == -1)
 		return 0;
+	/* "Con.Air (1997) ..." is the device CON to Windows: "Con_.Air", as pathvalidate. */
+	if ((k = mf_naming_reserved(out->base)) > 0) {
+		if (o + 1 >= sz)
+			return 0;
+		memmove(out->base + k + 1, out->base + k, o - k + 1);
+		out->base[k] = '_';
+	}
 	o = 0;
 	if (app(out->folder, sizeof(out->folder), &o, out->base, "", "") == -1 ||
 	    (*p->tag && app(out->folder, sizeof(out->folder), &o, " [", p->tag, "]") == -1))
@@ -706,6 +1493,35 @@ assemble(const struct parts *p, const char *identity, int with_year, int with_au
 	/* The folder name also names MF_OUT_DIR/<name>/<name>.torrent: room for ".torrent". */
 	return bc + tc + 1 + bc + p->suffix_chars <= p->max_path &&
 	    bb + tb + strlen(".torrent") <= 255 && bb + p->suffix_bytes <= 255;
+}
+
+/* "Title 12" with vol_12 -> "Title": the series' last word only repeats the volume. */
+static void
+drop_trailing_volume(char *series, const char *vol)
+{
+	size_t len = strlen(series), t, vi = digits(vol + 4), si, vd, sd;
+	const char *v = vol + 4, *d;
+
+	for (t = len; t > 0 && (isdigit((unsigned char)series[t - 1]) || series[t - 1] == '.');
+	    t--)
+		;
+	if (t == 0 || t == len || series[t - 1] != ' ' || vi == 0 ||
+	    !isdigit((unsigned char)series[t]))
+		return;
+	/* Whole and decimal parts alike: "1.5" and vol_01.5, "12" and vol_12. */
+	si = digits(series + t);
+	d = series + t + si;
+	sd = *d == '.' ? digits(d + 1) : 0;
+	if (d + (sd ? sd + 1 : 0) != series + len || !same_number(series + t, si, v, vi))
+		return;
+	vd = v[vi] == '.' ? digits(v + vi + 1) : 0;
+	if (sd != vd || (sd > 0 && strncmp(d + 1, v + vi + 1, sd) != 0))
+		return;
+	while (t > 0 && series[t - 1] == ' ')
+		t--;
+	if (mf_utf8_chars(series) < 2 || only_article(series, t))
+		return;
+	series[t] = '\0';
 }
 
 int
@@ -744,6 +1560,8 @@ mf_naming_build(const struct mf_naming *n, const struct mf_name_in *in,
 	}
 	if (series != NULL && *series != '\0' && vol[0] != '\0') {
 		out->series_mode = 1;
+		if (!preserved(n, in->series != NULL && *in->series != '\0' ? in->series : guess))
+			drop_trailing_volume(series, vol);
 		/* "The Great Cleric: Volume 1" in series "Great Cleric" keeps its "The". */
 		if (in->title != NULL && strncasecmp(in->title, "the ", 4) == 0 &&
 		    strncasecmp(series, "the ", 4) != 0 &&
@@ -850,3 +1668,4 @@ out:
 	free(guess);
 	return rc;
 }
+

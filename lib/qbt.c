@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -294,6 +295,40 @@ mf_qbt_parse_version(const char *body, size_t len)
 	return part[0] * 10000 + part[1] * 100 + part[2];
 }
 
+/*
+ * Every release answers 401 before it looks at any credential when the request fails its
+ * CSRF check (Origin or Referer not the Host it was sent to) or its Host header check
+ * (the port is not the server's own): a port mapping or a reverse proxy in between.
+ */
+static int
+cross_site(struct mf_qbt *q)
+{
+	seterr(q, "qBittorrent at %s refused the request as cross-site (HTTP 401 before any "
+	    "credential check): its CSRF protection or Host header validation rejects the "
+	    "address in MF_QBT_URL; use the address and port qBittorrent itself listens on "
+	    "(behind a port mapping or a reverse proxy: see mf-qbt-add(1))", q->base);
+	return set_fatal(q, MF_QBT_ECONFIG);
+}
+
+/*
+ * 401 to a login: a wrong password from 5.2 on, or a cross-site refusal on any release.
+ * A request without credentials tells which (no password is sent again): refused before
+ * any credential check, it gets 401 too; let past that check, 403.
+ */
+static int
+refused_before_auth(struct mf_qbt *q)
+{
+	struct req rq = { REQ_GET, "app/webapiVersion", NULL, NULL, 0 };
+	struct mf_http_resp r;
+	int rc;
+
+	if ((rc = send_retry(q, &rq, &r)) != MF_QBT_OK)
+		return -1;
+	rc = r.status == 401;
+	mf_http_resp_free(&r);
+	return rc;
+}
+
 /* With an API key or no credentials: ask app/webapiVersion whether we are let in. */
 static int
 probe(struct mf_qbt *q)
@@ -305,7 +340,11 @@ probe(struct mf_qbt *q)
 
 	if ((rc = send_retry(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
-	if (r.status == 403 || r.status == 401) {
+	if (r.status == 401) {
+		mf_http_resp_free(&r);
+		return cross_site(q);
+	}
+	if (r.status == 403) {
 		mf_http_resp_free(&r);
 		if (q->api_key) {
 			seterr(q, "qBittorrent at %s rejected the API key (MF_QBT_API_KEY): "
@@ -340,8 +379,10 @@ mf_qbt_login(struct mf_qbt *q)
 {
 	struct req rq = { REQ_FORM, "auth/login", NULL, NULL, 0 };
 	struct mf_http_resp r;
+	enum mf_qbt_loginres res;
 	char *eu, *ep, *form, s[128];
 	size_t n;
+	long status;
 	int rc;
 
 	if (q->fatal)
@@ -366,27 +407,62 @@ mf_qbt_login(struct mf_qbt *q)
 	if (rc != MF_QBT_OK)
 		return rc;
 	mf_http_excerpt(r.body, r.len, s, sizeof s);
-	if (r.status == 200 && strcmp(s, "Ok.") == 0) {
+	res = mf_qbt_parse_login(r.status, r.body, r.len);
+	status = r.status;
+	mf_http_resp_free(&r);
+	if (res == MF_QBT_LOGIN_OK) {
 		q->authed = 1;
-		mf_http_resp_free(&r);
 		return MF_QBT_OK;
 	}
-	if (r.status == 200 && strcmp(s, "Fails.") == 0)
+	if (res == MF_QBT_LOGIN_UNAUTHORIZED) {
+		if ((rc = refused_before_auth(q)) < 0)
+			return q->fatal;
+		if (rc)
+			return cross_site(q);
+		res = MF_QBT_LOGIN_REJECTED;
+	}
+	if (res == MF_QBT_LOGIN_REJECTED)
 		seterr(q, "qBittorrent at %s rejected the user name or password "
 		    "(MF_QBT_USER, MF_QBT_PASS or MF_QBT_PASS_FILE): check them; not retried, "
 		    "as failed logins lead to an IP ban", q->base);
-	else if (r.status == 403)
+	else if (res == MF_QBT_LOGIN_BANNED)
 		seterr(q, "qBittorrent at %s has banned this IP address after too many failed "
 		    "logins (%s): fix MF_QBT_USER/MF_QBT_PASS and wait for the ban to end "
 		    "(WebUI option: ban duration)", q->base, s);
-	else if (r.status == 401)
-		seterr(q, "qBittorrent at %s refused the login as cross-site (HTTP 401): set "
-		    "MF_QBT_URL to the address qBittorrent serves", q->base);
 	else
-		seterr(q, "qBittorrent at %s: login answered HTTP %ld %s", q->base, r.status, s);
-	rc = r.status == 401 ? MF_QBT_ECONFIG : MF_QBT_EAUTH;
-	mf_http_resp_free(&r);
-	return set_fatal(q, rc);
+		seterr(q, "qBittorrent at %s: login answered HTTP %ld %s", q->base, status, s);
+	return set_fatal(q, MF_QBT_EAUTH);
+}
+
+/* The body, white space around it aside, is word. */
+static int
+body_is(const char *body, size_t len, const char *word)
+{
+	size_t b = 0, e = len, n = strlen(word);
+
+	while (b < e && isspace((unsigned char)body[b]))
+		b++;
+	while (e > b && isspace((unsigned char)body[e - 1]))
+		e--;
+	return e - b == n && (n == 0 || memcmp(body + b, word, n) == 0);
+}
+
+enum mf_qbt_loginres
+mf_qbt_parse_login(long status, const char *body, size_t len)
+{
+	switch (status) {
+	case 204:		/* 5.2+: logged in, no body */
+		return MF_QBT_LOGIN_OK;
+	case 200:		/* up to 5.1: the body says */
+		if (body_is(body, len, "Ok."))
+			return MF_QBT_LOGIN_OK;
+		return body_is(body, len, "Fails.") ? MF_QBT_LOGIN_REJECTED : MF_QBT_LOGIN_UNEXPECTED;
+	case 401:
+		return MF_QBT_LOGIN_UNAUTHORIZED;
+	case 403:		/* every release: the IP is banned */
+		return MF_QBT_LOGIN_BANNED;
+	}
+	return MF_QBT_LOGIN_UNEXPECTED;
 }
 
 /*
@@ -437,6 +513,39 @@ jdup(const cJSON *o, const char *key)
 	return cJSON_IsString(v) && v->valuestring ? strdup(v->valuestring) : NULL;
 }
 
+/* A JSON number field into *out; 0 when absent or not a number. */
+static int
+jnum(const cJSON *o, const char *key, double *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	*out = v->valuedouble;
+	return 1;
+}
+
+/* The share limits, upload limit and TMM flag of one torrents/info entry. */
+static void
+parse_limits(const cJSON *it, struct mf_qbt_torrent *t)
+{
+	double r, s, u, in;
+	const cJSON *tmm = cJSON_GetObjectItemCaseSensitive(it, "auto_tmm");
+
+	if (!jnum(it, "ratio_limit", &r) || !jnum(it, "seeding_time_limit", &s) ||
+	    !jnum(it, "up_limit", &u) || !cJSON_IsBool(tmm))
+		return;
+	t->has_limits = 1;
+	t->ratio_limit = r;
+	t->seeding_time_limit = s > -1e9 && s < 1e9 ? (long)s : -2;
+	t->up_limit = u >= 0 && u < 1e12 ? (long)u : 0;
+	t->auto_tmm = cJSON_IsTrue(tmm);
+	if (jnum(it, "inactive_seeding_time_limit", &in)) {
+		t->has_inactive = 1;
+		t->inactive_seeding_time_limit = in > -1e9 && in < 1e9 ? (long)in : -2;
+	}
+}
+
 int
 mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_t n,
     struct mf_qbt_torrent *t)
@@ -466,6 +575,7 @@ mf_qbt_parse_info(const char *body, size_t len, const char *const *hashes, size_
 			t[i].tags = jdup(it, "tags");
 			t[i].save_path = jdup(it, "save_path");
 			t[i].state = jdup(it, "state");
+			parse_limits(it, &t[i]);
 			found++;
 		}
 	}
@@ -514,24 +624,49 @@ mf_qbt_lookup(struct mf_qbt *q, const char *const *hashes, size_t n, struct mf_q
 	return MF_QBT_OK;
 }
 
-int
-mf_qbt_check(struct mf_qbt *q, char *version, size_t n)
+/* GET one app/ answer (version, webapiVersion) into out. */
+static int
+app_get(struct mf_qbt *q, const char *path, char *out, size_t n)
 {
-	struct req rq = { REQ_GET, "app/version", NULL, NULL, 0 };
+	struct req rq = { REQ_GET, path, NULL, NULL, 0 };
 	struct mf_http_resp r;
 	int rc;
 
 	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
-	mf_http_excerpt(r.body, r.len, version, n);
+	mf_http_excerpt(r.body, r.len, out, n);
 	if (r.status != 200) {
-		seterr(q, "qBittorrent at %s: app/version answered HTTP %ld %s", q->base,
-		    r.status, version);
+		seterr(q, "qBittorrent at %s: %s answered HTTP %ld %s", q->base, path,
+		    r.status, out);
 		mf_http_resp_free(&r);
 		return set_fatal(q, MF_QBT_ECONFIG);
 	}
 	mf_http_resp_free(&r);
 	return MF_QBT_OK;
+}
+
+int
+mf_qbt_check(struct mf_qbt *q, char *version, size_t n, char *api, size_t an)
+{
+	int rc;
+
+	if ((rc = app_get(q, "app/version", version, n)) != MF_QBT_OK)
+		return rc;
+	return app_get(q, "app/webapiVersion", api, an);
+}
+
+int
+mf_qbt_tested(const char *version)
+{
+	long v = mf_qbt_parse_version(version, strlen(version));
+	long first = mf_qbt_parse_version(MF_QBT_TESTED_FIRST, strlen(MF_QBT_TESTED_FIRST));
+	long last = mf_qbt_parse_version(MF_QBT_TESTED_LAST, strlen(MF_QBT_TESTED_LAST));
+
+	if (v < 0)
+		return 2;
+	if (v < first)
+		return -1;
+	return v / 100 > last / 100 ? 1 : 0;	/* any patch release of the last series */
 }
 
 const char *
@@ -577,23 +712,27 @@ cat_remember(struct mf_qbt *q, const char *name)
 }
 
 int
-mf_qbt_category(struct mf_qbt *q, const char *name)
+mf_qbt_category(struct mf_qbt *q, const char *name, const char *save_path)
 {
 	struct req rq = { REQ_FORM, "torrents/createCategory", NULL, NULL, 0 };
 	struct mf_http_resp r;
-	char *e, *form, s[128];
+	char *e, *ep = NULL, *form = NULL, s[128];
 	size_t n;
 	int rc, have;
 
 	if (!name || !*name || cat_known(q, name))
 		return MF_QBT_OK;
-	if (!(e = mf_http_escape(name)) || !(form = malloc((n = strlen(e) + 32)))) {
+	e = mf_http_escape(name);
+	ep = mf_http_escape(save_path ? save_path : "");
+	if (!e || !ep || !(form = malloc((n = strlen(e) + strlen(ep) + 32)))) {
 		free(e);
+		free(ep);
 		seterr(q, "out of memory");
 		return MF_QBT_EREC;
 	}
-	snprintf(form, n, "category=%s&savePath=", e);
+	snprintf(form, n, "category=%s&savePath=%s", e, ep);
 	free(e);
+	free(ep);
 	rq.form = form;
 	rc = request(q, &rq, &r);
 	free(form);
@@ -624,54 +763,55 @@ mf_qbt_category(struct mf_qbt *q, const char *name)
 	return MF_QBT_EREC;
 }
 
+/* A count of an add answer (negative ones as 0); *seen set when the key is there. */
+static double
+count(const cJSON *o, const char *key, int *seen)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	if (!cJSON_IsNumber(v))
+		return 0;
+	*seen = 1;
+	return v->valuedouble > 0 ? v->valuedouble : 0;
+}
+
 enum mf_qbt_addres
 mf_qbt_parse_add(long status, const char *body, size_t len)
 {
-	size_t b = 0, e = len;
 	cJSON *o, *v;
-	double ok = 0, bad = 0;
+	double added = 0, pending = 0, failed = 0;
 	int json = 0;
 
 	if (status == 415)
 		return MF_QBT_INVALID;
-	if (status == 409)
+	if (status == 409)	/* 5.2+: it is there already, or nothing usable was sent */
 		return MF_QBT_REFUSED;
 	if (status != 200 && status != 202 && status != 204)
 		return MF_QBT_UNEXPECTED;
-	while (b < e && isspace((unsigned char)body[b]))
-		b++;
-	while (e > b && isspace((unsigned char)body[e - 1]))
-		e--;
-	if (e - b == 3 && memcmp(body + b, "Ok.", 3) == 0)
+	if (body_is(body, len, "Ok."))
 		return MF_QBT_ADDED;
-	if (e - b == 6 && memcmp(body + b, "Fails.", 6) == 0)
+	if (body_is(body, len, "Fails."))
 		return MF_QBT_REFUSED;
-	if (e == b)	/* 5.x may answer 204 (or an empty 200/202): confirm by lookup */
-		return MF_QBT_ADDED;
-	/* WebAPI 2.14: {"added_torrent_ids":[..],"success_count":..,"pending_count":..,"failure_count":..} */
-	if ((o = cJSON_ParseWithLength(body + b, e - b)) && cJSON_IsObject(o)) {
-		const char *okk[] = { "success_count", "pending_count" };
-
-		for (size_t i = 0; i < 2; i++)
-			if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, okk[i]))) {
-				ok += v->valuedouble > 0 ? v->valuedouble : 0;
-				json = 1;
-			}
-		if (cJSON_IsNumber(v = cJSON_GetObjectItemCaseSensitive(o, "failure_count"))) {
-			bad = v->valuedouble;
-			json = 1;
-		}
+	if (body_is(body, len, ""))	/* an empty 200/204: confirmed by the lookup */
+		return status == 202 ? MF_QBT_PENDING : MF_QBT_ADDED;
+	/* 5.2+: {"added_torrent_ids":[..],"success_count":..,"pending_count":..,"failure_count":..} */
+	if ((o = cJSON_ParseWithLength(body, len)) && cJSON_IsObject(o)) {
+		added = count(o, "success_count", &json);
 		if (cJSON_IsArray(v = cJSON_GetObjectItemCaseSensitive(o, "added_torrent_ids"))) {
-			ok += cJSON_GetArraySize(v);
+			added += cJSON_GetArraySize(v);
 			json = 1;
 		}
+		pending = count(o, "pending_count", &json);
+		failed = count(o, "failure_count", &json);
 	}
 	cJSON_Delete(o);
 	if (!json)
 		return MF_QBT_UNEXPECTED;
-	if (ok > 0)
+	if (added > 0)
 		return MF_QBT_ADDED;
-	return bad > 0 ? MF_QBT_REFUSED : MF_QBT_UNEXPECTED;
+	if (pending > 0)
+		return MF_QBT_PENDING;
+	return failed > 0 ? MF_QBT_REFUSED : MF_QBT_UNEXPECTED;
 }
 
 /* Look the torrent up until it shows (just-added torrents can take a few ms). */
@@ -692,16 +832,55 @@ wait_visible(struct mf_qbt *q, const char *hash, double limit, struct mf_qbt_tor
 	}
 }
 
+/* Text of the limit fields of one add (they live as long as the request). */
+struct limit_text {
+	char	ratio[32], seeding[24], inactive[24], up[24];
+};
+
+/* Append the limit fields that are set to parts[*n]; autoTMM is always sent. */
+static void
+limit_parts(const struct mf_qbt_limits *l, struct limit_text *lt, struct mf_http_part *parts,
+    size_t *n)
+{
+	parts[*n].name = "autoTMM";
+	parts[(*n)++].value = l && l->auto_tmm ? "true" : "false";
+	if (!l)
+		return;
+	if (l->has_ratio) {
+		snprintf(lt->ratio, sizeof lt->ratio, "%g", l->ratio);
+		parts[*n].name = "ratioLimit";
+		parts[(*n)++].value = lt->ratio;
+	}
+	if (l->has_seeding) {
+		snprintf(lt->seeding, sizeof lt->seeding, "%ld", l->seeding);
+		parts[*n].name = "seedingTimeLimit";
+		parts[(*n)++].value = lt->seeding;
+	}
+	if (l->has_inactive) {
+		snprintf(lt->inactive, sizeof lt->inactive, "%ld", l->inactive);
+		parts[*n].name = "inactiveSeedingTimeLimit";	/* 4.x ignores it */
+		parts[(*n)++].value = lt->inactive;
+	}
+	if (l->has_up) {
+		snprintf(lt->up, sizeof lt->up, "%ld", l->up);
+		parts[*n].name = "upLimit";
+		parts[(*n)++].value = lt->up;
+	}
+}
+
 int
 mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
     struct mf_qbt_torrent *t)
 {
-	struct mf_http_part parts[12];
+	struct mf_http_part parts[16];
+	struct limit_text lt;
 	struct req rq = { REQ_MULTI, "torrents/add", NULL, parts, 0 };
 	struct mf_http_resp r;
 	const char *flag = a->paused ? "true" : "false";
+	enum mf_qbt_addres res;
 	char fname[64], s[128];
 	size_t n = 0;
+	double limit;
 	int rc;
 
 	*existed = 0;
@@ -726,8 +905,7 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	}
 	parts[n].name = "contentLayout";
 	parts[n++].value = "Original";
-	parts[n].name = "autoTMM";
-	parts[n++].value = "false";
+	limit_parts(a->limits, &lt, parts, &n);
 	parts[n].name = "skip_checking";
 	parts[n++].value = "true";
 	/* "1" reads as false: the literal true.  4.x reads paused, 5.x stopped. */
@@ -739,18 +917,23 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	if ((rc = request(q, &rq, &r)) != MF_QBT_OK)
 		return rc;
 	mf_http_excerpt(r.body, r.len, s, sizeof s);
-	switch (mf_qbt_parse_add(r.status, r.body, r.len)) {
+	switch ((res = mf_qbt_parse_add(r.status, r.body, r.len))) {
 	case MF_QBT_ADDED:
+	case MF_QBT_PENDING:
 		mf_http_resp_free(&r);
-		if ((rc = wait_visible(q, a->hash, q->o.confirm_time, t)) != MF_QBT_OK)
+		/* 202: the server adds it later (5.2+): give it the longer wait. */
+		limit = q->o.confirm_time * (res == MF_QBT_PENDING ? 4 : 1);
+		if ((rc = wait_visible(q, a->hash, limit, t)) != MF_QBT_OK)
 			return rc;
 		if (!t->found) {
-			seterr(q, "qBittorrent accepted the torrent but does not list it after %.1f s",
-			    q->o.confirm_time);
+			seterr(q, "qBittorrent %s the torrent but does not list it after %.1f s",
+			    res == MF_QBT_PENDING ? "took (pending)" : "accepted", limit);
 			return MF_QBT_ERETRY;
 		}
 		return MF_QBT_OK;
 	case MF_QBT_REFUSED:
+		mf_debug("%s: qBittorrent refused the add (HTTP %ld %s): looking it up",
+		    a->id ? a->id : a->hash, r.status, s);
 		mf_http_resp_free(&r);
 		/* A duplicate still loading may take a moment to be listed. */
 		if ((rc = wait_visible(q, a->hash, q->o.confirm_time, t)) != MF_QBT_OK)
@@ -770,6 +953,53 @@ mf_qbt_add(struct mf_qbt *q, const struct mf_qbt_add *a, int *existed,
 	}
 	mf_http_resp_free(&r);
 	return MF_QBT_EREC;
+}
+
+/*
+ * qBittorrent's own bounds (its options dialog): ratio 9998, 525600 minutes (a year); an
+ * upload limit of INT_MAX bytes/s reads back as 0 (no limit) on 4.5.2, 5.1 and 5.3.
+ */
+#define MAX_RATIO	9998
+#define MAX_MINUTES	525600
+#define MAX_UP		2147483646L
+
+/* A share-limit key: -2, -1, or lo..hi (a whole number unless frac); 1 when set. */
+static int
+limit_value(const char *key, int frac, double hi, const char *what, double *out)
+{
+	const char *v = mf_config_get(key);
+	char *end;
+	double d;
+
+	if (!v)
+		return 0;
+	errno = 0;
+	d = frac ? strtod(v, &end) : (double)strtol(v, &end, 10);
+	if (errno || end == v || *end || !(d == -2 || d == -1 || (d >= 0 && d <= hi)))
+		mf_errx(EX_CONFIG, "%s=%s: expected %s from 0 to %g, -1 for no limit or -2 "
+		    "for qBittorrent's global limit", key, v, what, hi);
+	*out = d;
+	return 1;
+}
+
+void
+mf_qbt_limits_load(struct mf_qbt_limits *l)
+{
+	double d;
+
+	memset(l, 0, sizeof *l);
+	l->auto_tmm = mf_config_bool("MF_QBT_AUTO_TMM", 0);
+	l->has_ratio = limit_value("MF_QBT_RATIO_LIMIT", 1, MAX_RATIO, "a ratio", &l->ratio);
+	if ((l->has_seeding = limit_value("MF_QBT_SEEDING_TIME_LIMIT", 0, MAX_MINUTES,
+	    "whole minutes", &d)))
+		l->seeding = (long)d;
+	if ((l->has_inactive = limit_value("MF_QBT_INACTIVE_SEEDING_TIME_LIMIT", 0,
+	    MAX_MINUTES, "whole minutes", &d)))
+		l->inactive = (long)d;
+	if (mf_config_get("MF_QBT_UP_LIMIT")) {
+		l->has_up = 1;
+		l->up = mf_config_long("MF_QBT_UP_LIMIT", 0, 0, MAX_UP);
+	}
 }
 
 int
@@ -896,6 +1126,94 @@ put_qbt(cJSON *rec, const char *hash, const char *status, const char *category,
 	mf_json_put_str(o, "save_path", save_path);
 }
 
+/* qbt.ratio_limit and the rest, as qBittorrent reports them (when it does). */
+static void
+put_limits(cJSON *rec, const struct mf_qbt_torrent *t)
+{
+	cJSON *o = mf_json_obj(rec, "qbt");
+
+	if (!t->has_limits)
+		return;
+	mf_json_put(o, "ratio_limit", cJSON_CreateNumber(t->ratio_limit));
+	mf_json_put(o, "seeding_time_limit", cJSON_CreateNumber((double)t->seeding_time_limit));
+	mf_json_put(o, "inactive_seeding_time_limit", t->has_inactive ?
+	    cJSON_CreateNumber((double)t->inactive_seeding_time_limit) : cJSON_CreateNull());
+	mf_json_put(o, "auto_tmm", cJSON_CreateBool(t->auto_tmm));
+	mf_json_put(o, "up_limit", cJSON_CreateNumber((double)t->up_limit));
+}
+
+/* Say once per run (bit) what qBittorrent did not take of what was sent. */
+static void
+warn_once(struct mf_qbt_run *run, unsigned bit, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+warn_once(struct mf_qbt_run *run, unsigned bit, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	if (run->warned & bit)
+		return;
+	run->warned |= bit;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	mf_warnx("%s", msg);
+}
+
+/* A path without its trailing slashes, for comparing save paths. */
+static size_t
+path_len(const char *p)
+{
+	size_t n = strlen(p);
+
+	while (n > 1 && p[n - 1] == '/')
+		n--;
+	return n;
+}
+
+/*
+ * After an add: the limits and the save path as qBittorrent reports them against what was
+ * sent.  A server that drops one (4.x has no inactive limit) gets a warning, not a failure.
+ */
+static void
+check_added(struct mf_qbt_run *run, const struct mf_qbt_torrent *t, const char *save)
+{
+	const struct mf_qbt_limits *l = &run->limits;
+	const char *url = mf_qbt_url(run->q);
+
+	if (!t->has_limits)
+		return;
+	if (l->has_inactive && !t->has_inactive)
+		warn_once(run, 1, "qBittorrent at %s ignores MF_QBT_INACTIVE_SEEDING_TIME_LIMIT: "
+		    "it has no inactive seeding limit (qBittorrent 4.x; 5.x has it)", url);
+	else if (l->has_inactive && t->inactive_seeding_time_limit != l->inactive)
+		warn_once(run, 2, "qBittorrent at %s reports an inactive seeding time limit of %ld "
+		    "for %s, not the MF_QBT_INACTIVE_SEEDING_TIME_LIMIT=%ld sent", url,
+		    t->inactive_seeding_time_limit, t->hash, l->inactive);
+	if (l->has_ratio && fabs(t->ratio_limit - l->ratio) > 0.001)
+		warn_once(run, 4, "qBittorrent at %s reports a ratio limit of %g for %s, not the "
+		    "MF_QBT_RATIO_LIMIT=%g sent", url, t->ratio_limit, t->hash, l->ratio);
+	if (l->has_seeding && t->seeding_time_limit != l->seeding)
+		warn_once(run, 8, "qBittorrent at %s reports a seeding time limit of %ld for %s, "
+		    "not the MF_QBT_SEEDING_TIME_LIMIT=%ld sent", url, t->seeding_time_limit,
+		    t->hash, l->seeding);
+	if (l->has_up && t->up_limit != l->up)
+		warn_once(run, 16, "qBittorrent at %s reports an upload limit of %ld for %s, not "
+		    "the MF_QBT_UP_LIMIT=%ld sent", url, t->up_limit, t->hash, l->up);
+	if (l->auto_tmm != t->auto_tmm)
+		warn_once(run, 32, "qBittorrent at %s reports automatic torrent management %s "
+		    "for %s, not the MF_QBT_AUTO_TMM=%d sent", url, t->auto_tmm ? "on" : "off",
+		    t->hash, l->auto_tmm);
+	/* With TMM the category's save path wins: the data may not be there. */
+	if (l->auto_tmm && t->save_path && (path_len(t->save_path) != path_len(save) ||
+	    strncmp(t->save_path, save, path_len(save)) != 0))
+		warn_once(run, 64, "category \"%s\" (MF_QBT_AUTO_TMM=1) put %s in %s, but its "
+		    "data is in %s: set the category's save path to %s in qBittorrent",
+		    run->category ? run->category : "", t->hash, t->save_path, save, save);
+}
+
 /* Fail a held record (already counted as handled): set the error and say so. */
 static void
 fail_held(struct mf_qbt_run *run, cJSON *rec, int kind, const char *path)
@@ -1012,12 +1330,15 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 		fail_held(run, j->rec, MF_QBT_EREC, path);
 		return;
 	}
-	if ((rc = mf_qbt_category(q, run->category)) != MF_QBT_OK) {
+	/* With TMM a category made here points where the data is. */
+	if ((rc = mf_qbt_category(q, run->category, run->limits.auto_tmm ? j->save : NULL)) !=
+	    MF_QBT_OK) {
 		free(buf);
 		fail_held(run, j->rec, rc, NULL);
 		return;
 	}
-	struct mf_qbt_add a = { j->hash, buf, len, j->save, run->category, run->tags, run->paused };
+	struct mf_qbt_add a = { j->hash, buf, len, j->save, run->category, run->tags, run->paused,
+	    mf_rec_id(j->rec), &run->limits };
 	rc = mf_qbt_add(q, &a, &existed, &t);
 	free(buf);
 	if (rc != MF_QBT_OK) {
@@ -1025,6 +1346,9 @@ add_one(struct mf_qbt_run *run, struct mf_qbt_job *j)
 		return;
 	}
 	put_qbt(j->rec, j->hash, existed ? "exists" : "added", t.category, t.tags, t.save_path);
+	put_limits(j->rec, &t);
+	if (!existed)
+		check_added(run, &t, j->save);
 	mf_qbt_torrent_clear(&t);
 }
 
@@ -1057,6 +1381,7 @@ mf_qbt_flush(void *ctx)
 			fail_held(run, j->rec, rc, NULL);
 		} else if (t[i].found) {
 			put_qbt(j->rec, j->hash, "exists", t[i].category, t[i].tags, t[i].save_path);
+			put_limits(j->rec, &t[i]);
 			mf_debug("%s: %s already in qBittorrent", mf_rec_id(j->rec), j->hash);
 		} else if (run->q->fatal) {
 			fail_held(run, j->rec, run->q->fatal, NULL);

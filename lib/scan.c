@@ -164,7 +164,23 @@ mf_folder_info_free(struct mf_folder_info *fi)
 	free(fi->author);
 	free(fi->asin);
 	free(fi->source);
+	free(fi->series);
 	memset(fi, 0, sizeof(*fi));
+}
+
+/* Length of the number of a vol_ token at p: "11", "10.5", "01-03", "01p2" (0 if none). */
+static size_t
+vol_token(const char *p)
+{
+	size_t i = 0;
+
+	while (isdigit((unsigned char)p[i]) || (i > 0 && p[i] == '.' &&
+	    isdigit((unsigned char)p[i + 1])))
+		i++;
+	if (i > 0 && (p[i] == '-' || p[i] == 'p') && isdigit((unsigned char)p[i + 1]))
+		for (i++; isdigit((unsigned char)p[i]); i++)
+			;
+	return i;
 }
 
 void
@@ -214,16 +230,28 @@ mf_folder_parse(const char *name, struct mf_folder_info *fi)
 		}
 	}
 	if ((v = strstr(s, " vol_")) != NULL) {
-		char *last = v;
+		char *last = v, *after;
 		size_t i;
 
 		while ((v = strstr(last + 1, " vol_")) != NULL)
 			last = v;
-		for (i = 5; isdigit((unsigned char)last[i]) || last[i] == '.'; i++)
-			;
-		if (i > 5 && last[i] == '\0') {
-			fi->volume = strdup(last + 5);
+		i = vol_token(last + 5);
+		after = last + 5 + i;
+		if (i > 0 && (*after == '\0' || *after == ' ')) {
+			fi->volume = strndup(last + 5, i);
 			*last = '\0';
+			/*
+			 * "Series vol_11 Providence": words after the volume are the book's title,
+			 * the words before it its series.
+			 */
+			while (*after == ' ' || *after == '-')
+				after++;
+			if (*after != '\0') {
+				rtrim(s);
+				if (*s != '\0')
+					fi->series = strdup(s);
+				memmove(s, after, strlen(after) + 1);
+			}
 		}
 	}
 	rtrim(s);
@@ -277,6 +305,19 @@ fill_year(char **dst, const char *s)
 	y[4] = '\0';
 	if (is_year(y))
 		*dst = strdup(y);
+}
+
+/* A series position given as a JSON number: 3 -> "3", 1.5 -> "1.5" (sane ones only). */
+static void
+fill_number(char **dst, const cJSON *v)
+{
+	char p[32];
+
+	if (*dst != NULL || !cJSON_IsNumber(v) || !(v->valuedouble >= 0) ||
+	    v->valuedouble > 1e6)
+		return;
+	snprintf(p, sizeof(p), "%.10g", v->valuedouble);
+	*dst = strdup(p);
 }
 
 /* Names from a string ("A; B"), or a list of strings or {name} objects. */
@@ -413,13 +454,8 @@ read_sidecar(int dfd, const char *name, off_t size, struct meta *m)
 		static const char *pos_k[] = { "sequence", "position", NULL };
 
 		fill(&m->series, first_str(ser, name_k));
-		if ((v = cJSON_GetObjectItemCaseSensitive(ser, "sequence")) != NULL &&
-		    cJSON_IsNumber(v) && m->position == NULL) {
-			char p[32];
-
-			snprintf(p, sizeof(p), "%g", v->valuedouble);
-			m->position = strdup(p);
-		}
+		fill_number(&m->position, cJSON_GetObjectItemCaseSensitive(ser, "sequence"));
+		fill_number(&m->position, cJSON_GetObjectItemCaseSensitive(ser, "position"));
 		fill(&m->position, first_str(ser, pos_k));
 	}
 	cJSON_Delete(root);
@@ -558,6 +594,7 @@ struct walk {
 	const struct mf_scan_opts	*o;
 	struct mf_scan_stats		*st;
 	const char			*root;
+	size_t				 rootlen;
 	int				 werr;
 };
 
@@ -715,26 +752,70 @@ json_name(const char *s, int *bad)
 	return j;
 }
 
-/* The parent folder as the series, for "Author/Series/Book vol_N ..." layouts. */
+/*
+ * A folder above a release that can name its series ("Author/Series/Book vol_N ..."): not
+ * a library-like name (the original's list, and any name holding audiobook, library,
+ * import, download, staging or incoming), not a book's own folder (a year, an ASIN, a
+ * vol_ token), not the author's (the author, or "(name)" in the release folder's name).
+ */
 static int
-parent_is_series(const char *parent, const char *folder, const char *author)
+series_folder(const char *name, size_t len, const char *folder, const char *author)
 {
-	static const char *rootish[] = { "audiobooks", "audiobook", "books", "library",
-	    "libation", "media", "audio", "series", "standalone", "fiction", "nonfiction",
-	    "non-fiction", "light novels", "downloads", "import", "incoming" };
-	char paren[512];
+	static const char *rootish[] = { "audiobooks", "audiobook", "library", "books", "media",
+	    "audio", "data", "libation", "import", "incoming", "downloads", "completed",
+	    "staging", "upload", "light novels", "light novel", "fiction", "non-fiction",
+	    "nonfiction", "single books", "standalone", "series", "collections", "complete" };
+	static const char *within[] = { "audiobook", "library", "import", "download", "staging",
+	    "incoming" };
+	char buf[512], paren[520], a[11];
+	const char *p;
 	size_t i;
 
-	if (parent == NULL || mf_utf8_chars(parent) < 2 || strstr(parent, "ASIN.") != NULL ||
-	    strstr(parent, "vol_") != NULL || !mf_utf8_valid(parent, strlen(parent)))
+	if (len >= sizeof(buf))
 		return 0;
+	memcpy(buf, name, len);
+	buf[len] = '\0';
+	if (mf_utf8_chars(buf) < 2 || !mf_utf8_valid(buf, len) || strstr(buf, "{ASIN.") != NULL ||
+	    strstr(buf, "[ASIN.") != NULL || strstr(buf, "vol_") != NULL ||
+	    mf_asin_in_name(buf, a))
+		return 0;
+	for (p = strchr(buf, '('); p != NULL; p = strchr(p + 1, '('))
+		if (isdigit((unsigned char)p[1]) && isdigit((unsigned char)p[2]) &&
+		    isdigit((unsigned char)p[3]) && isdigit((unsigned char)p[4]) && p[5] == ')')
+			return 0;	/* "(2019)": a book's folder */
 	for (i = 0; i < sizeof(rootish) / sizeof(rootish[0]); i++)
-		if (strcasecmp(parent, rootish[i]) == 0)
+		if (strcasecmp(buf, rootish[i]) == 0)
 			return 0;
-	if (author != NULL && strcasecmp(parent, author) == 0)
+	for (i = 0; i < sizeof(within) / sizeof(within[0]); i++)
+		if (strcasestr(buf, within[i]) != NULL)
+			return 0;
+	if (author != NULL && strcasecmp(buf, author) == 0)
 		return 0;
-	snprintf(paren, sizeof(paren), "(%s)", parent);
+	snprintf(paren, sizeof(paren), "(%s)", buf);
 	return strstr(folder, paren) == NULL;
+}
+
+/*
+ * The series from the folders above the release (rel: its path below the library root),
+ * nearest first, at most SERIES_UP of them and never the root or above: the first that
+ * can name a series, else NULL (malloc'd).
+ */
+#define SERIES_UP	4
+static char *
+series_from_folders(const char *rel, const char *folder, const char *author)
+{
+	const char *end = folder, *start;
+	int up;
+
+	for (up = 0; up < SERIES_UP && end > rel; up++) {
+		end--;	/* the '/' before the folder below */
+		for (start = end; start > rel && start[-1] != '/'; start--)
+			;
+		if (series_folder(start, (size_t)(end - start), folder, author))
+			return strndup(start, (size_t)(end - start));
+		end = start;
+	}
+	return NULL;
 }
 
 static void
@@ -746,7 +827,7 @@ put_opt(cJSON *rec, const char *key, const char *s)
 }
 
 static cJSON *
-release(int dfd, const char *path, const char *parent, struct ent *e, size_t n)
+release(int dfd, const char *path, const char *rel, struct ent *e, size_t n)
 {
 	struct meta m;
 	struct tags t;
@@ -761,6 +842,8 @@ release(int dfd, const char *path, const char *parent, struct ent *e, size_t n)
 	memset(&m, 0, sizeof(m));
 	memset(&t, 0, sizeof(t));
 	memset(&fi, 0, sizeof(fi));
+	while (*rel == '/')
+		rel++;
 	rec = cJSON_CreateObject();
 	files = cJSON_CreateArray();
 	for (i = 0; i < n; i++) {
@@ -845,8 +928,9 @@ release(int dfd, const char *path, const char *parent, struct ent *e, size_t n)
 	}
 	fill(&m.position, fi.volume);
 	author0 = m.authors != NULL ? cJSON_GetArrayItem(m.authors, 0)->valuestring : NULL;
-	if (m.series == NULL && m.position != NULL && parent_is_series(parent, folder, author0))
-		fill(&m.series, parent);
+	fill(&m.series, fi.series);
+	if (m.series == NULL && m.position != NULL)
+		m.series = series_from_folders(rel, folder, author0);
 	fill(&m.title, folder);
 
 	if (m.asin[0] != '\0') {
@@ -895,7 +979,7 @@ release(int dfd, const char *path, const char *parent, struct ent *e, size_t n)
 
 struct job {
 	int		 dfd;		/* the release folder, owned by the job */
-	char		*path, *parent;
+	char		*path;
 	struct ent	*e;
 	size_t		 n;
 	char		*line;		/* the record, once described */
@@ -959,7 +1043,7 @@ worker(void *arg)
 			break;
 		j = p->jobs[p->next_take++];
 		pthread_mutex_unlock(&p->mu);
-		rec = release(j->dfd, j->path, j->parent, j->e, j->n);
+		rec = release(j->dfd, j->path, j->path + p->w->rootlen, j->e, j->n);
 		/* Printed into a stack buffer first: one allocation instead of a growing one. */
 		if (rec != NULL && cJSON_PrintPreallocated(rec, pbuf, sizeof(pbuf), 0))
 			j->line = strdup(pbuf);
@@ -970,7 +1054,6 @@ worker(void *arg)
 		close(j->dfd);
 		ents_free(j->e, j->n);
 		free(j->path);
-		free(j->parent);
 		pthread_mutex_lock(&p->mu);
 		j->done = 1;
 		drain(p);
@@ -981,7 +1064,7 @@ worker(void *arg)
 
 /* Queue a release; the job owns dfd and e from here on. */
 static void
-push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *e, size_t n)
+push(struct pool *p, int dfd, const char *path, struct ent *e, size_t n)
 {
 	struct job *j = calloc(1, sizeof(*j)), **nj;
 
@@ -999,8 +1082,7 @@ push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *
 		} else
 			p->jobs = nj;
 	}
-	if (j == NULL || (j->path = strdup(path)) == NULL ||
-	    (parent != NULL && (j->parent = strdup(parent)) == NULL)) {
+	if (j == NULL || (j->path = strdup(path)) == NULL) {
 		/* Out of memory: counted as a write failure, the walk stops. */
 		__atomic_store_n(&p->w->werr, 1, __ATOMIC_RELAXED);
 		pthread_mutex_unlock(&p->mu);
@@ -1022,7 +1104,7 @@ push(struct pool *p, int dfd, const char *path, const char *parent, struct ent *
 
 /* Walk dfd; returns 1 when dfd was handed to a release job (the caller must not close it). */
 static int
-walk(struct pool *p, int dfd, const char *path, const char *parent, int depth)
+walk(struct pool *p, int dfd, const char *path, int depth)
 {
 	struct walk *w = p->w;
 	struct ent *e;
@@ -1037,7 +1119,7 @@ walk(struct pool *p, int dfd, const char *path, const char *parent, int depth)
 	if (depth > 0)
 		for (i = 0; i < n; i++)
 			if (e[i].type == DT_REG && mf_is_audio(e[i].name) && e[i].name[0] != '.') {
-				push(p, dfd, path, parent, e, n);
+				push(p, dfd, path, e, n);
 				return 1;
 			}
 	for (i = 0; i < n && depth < w->o->depth && !__atomic_load_n(&w->werr, __ATOMIC_RELAXED);
@@ -1059,8 +1141,7 @@ walk(struct pool *p, int dfd, const char *path, const char *parent, int depth)
 		}
 		if ((sub = malloc(strlen(path) + strlen(e[i].name) + 2)) != NULL) {
 			sprintf(sub, "%s/%s", path, e[i].name);
-			if (walk(p, fd, sub, depth > 0 ? strrchr(path, '/') + 1 : NULL,
-			    depth + 1))
+			if (walk(p, fd, sub, depth + 1))
 				fd = -1;
 			free(sub);
 		}
@@ -1092,7 +1173,7 @@ scan_ahead(int depth)
 int
 mf_scan_library(const char *root, const struct mf_scan_opts *o, struct mf_scan_stats *st)
 {
-	struct walk w = { o, st, root, 0 };
+	struct walk w = { o, st, root, strlen(root), 0 };
 	struct pool p;
 	pthread_t tid[SCAN_WORKERS];
 	int fd, i, nt = 0;
@@ -1115,7 +1196,7 @@ mf_scan_library(const char *root, const struct mf_scan_opts *o, struct mf_scan_s
 		close(fd);
 		return EX_OSERR;
 	}
-	if (walk(&p, fd, root, NULL, 0) == 0)
+	if (walk(&p, fd, root, 0) == 0)
 		close(fd);
 	pthread_mutex_lock(&p.mu);
 	p.walk_done = 1;

@@ -15,10 +15,11 @@ int mf_is_audio(const char *name);
 /*
  * What a folder name says, after the original's pattern
  * "Title[ - ]vol_N (Year) (Author) {ASIN.X} [source]" or Libation's "Title [ASIN]";
- * each part NULL when absent.  Free with mf_folder_info_free.
+ * with words after the volume ("Series vol_11 Title (Year) ..."), the words before it are
+ * the series.  Each part NULL when absent.  Free with mf_folder_info_free.
  */
 struct mf_folder_info {
-	char	*title, *volume, *year, *author, *asin, *source;
+	char	*title, *volume, *year, *author, *asin, *source, *series;
 };
 void mf_folder_parse(const char *name, struct mf_folder_info *fi);
 void mf_folder_info_free(struct mf_folder_info *fi);

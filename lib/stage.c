@@ -456,9 +456,9 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 			maxb = strlen(suffix);
 	}
 
+	/* The first author who is one ("X - translator" is a credit: naming.json). */
 	authors = cJSON_GetObjectItemCaseSensitive(rec, "authors");
-	if (cJSON_IsArray(authors) && cJSON_IsString(cJSON_GetArrayItem(authors, 0)))
-		author = cJSON_GetArrayItem(authors, 0)->valuestring;
+	author = mf_naming_first_author(o->naming, authors);
 	in = (struct mf_name_in){ mf_json_str(rec, "title"), mf_json_str(rec, "series"),
 	    mf_json_str(rec, "series_position"), mf_json_str(rec, "year"), author, asin,
 	    o->tag, maxc, maxb, o->max_path };
@@ -523,13 +523,13 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 		}
 	}
 	if (!o->dry_run) {
-		if (lstat(o->seed_root, &st) == -1 && mf_mkdir_p(o->seed_root, 0755) == -1) {
+		if (lstat(o->seed_root, &st) == -1 && mf_mkdir_p(o->seed_root, MF_DIR_MODE) == -1) {
 			e = errno;
 			res = FAIL(retryable(e), "cannot create MF_SEED_ROOT %s: %s",
 			    o->seed_root, strerror(e));
 			goto out;
 		}
-		if (mkdir(dstdir, 0755) == 0)
+		if (mf_mkdir(dstdir, MF_DIR_MODE) == 0)
 			made_dir = 1;
 		else if (errno != EEXIST) {
 			e = errno;

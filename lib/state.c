@@ -772,7 +772,7 @@ mf_state_open(const char *dir, int writable, char *err, size_t errsz)
 	join(st->snapp, dir, SNAPSHOT);
 	join(st->journp, dir, JOURNAL);
 	st->writable = writable;
-	if (writable && mf_mkdir_p(dir, 0755) < 0) {
+	if (writable && mf_mkdir_p(dir, MF_DIR_MODE) < 0) {
 		snprintf(err, errsz, "cannot create %s: %s", dir, strerror(errno));
 		goto fail;
 	}
@@ -876,7 +876,7 @@ new_journal(struct mf_state *st, long gen)
 
 	cJSON_Delete(h);
 	if (rc == 0)
-		rc = mf_write_atomic(st->journp, buf, len, 0644);
+		rc = mf_write_atomic(st->journp, buf, len, MF_FILE_MODE);
 	if (rc < 0)
 		seterr(st, "cannot write %s: %s", st->journp, strerror(errno));
 	free(buf);
@@ -1173,7 +1173,7 @@ mf_state_compact(struct mf_state *st)
 		seterr(st, "out of memory");
 		return -1;
 	}
-	if ((fd = mf_atomic_open(st->snapp, 0644, tmp, sizeof tmp)) < 0) {
+	if ((fd = mf_atomic_open(st->snapp, MF_FILE_MODE, tmp, sizeof tmp)) < 0) {
 		seterr(st, "cannot write %s: %s", st->snapp, strerror(errno));
 		free(ids);
 		return -1;

@@ -14,13 +14,13 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
 #include "file.h"
 #include "log.h"
+#include "metainfo.h"
 #include "progress.h"
 
 #define MIB (1024ULL * 1024)
@@ -545,13 +545,19 @@ put_key(struct mf_bbuf *b, const char *k)
 	mf_bput_cstr(b, k);
 }
 
+/* The info dict mkbrr writes; entropy (ent[0..entlen), NULL for none) first, as it sorts. */
 static void
 encode_info(struct mf_bbuf *b, const struct mf_tlayout *lay, int exp,
-    const unsigned char *pieces, size_t np, const struct mf_topts *o)
+    const unsigned char *pieces, size_t np, const struct mf_topts *o, const char *ent,
+    size_t entlen)
 {
 	size_t i;
 
 	mf_bput_ch(b, 'd');
+	if (ent) {
+		put_key(b, "entropy");
+		mf_bput_str(b, ent, entlen);
+	}
 	if (lay->single) {
 		put_key(b, "length");
 		mf_bput_int(b, (int64_t)lay->total);
@@ -592,39 +598,39 @@ encode_info(struct mf_bbuf *b, const struct mf_tlayout *lay, int exp,
 	mf_bput_ch(b, 'e');
 }
 
-/* The tracker URLs of o->announce, split on white space; *n of them. */
-static void
-put_announce(struct mf_bbuf *b, const char *urls)
-{
-	const char *sp = " \t\r\n", *p;
-	size_t n = 0, len;
-
-	for (p = urls + strspn(urls, sp); *p; p += len, p += strspn(p, sp)) {
-		len = strcspn(p, sp);
-		n++;
-	}
-	if (n == 0)
-		return;
-	p = urls + strspn(urls, sp);
-	put_key(b, "announce");
-	mf_bput_str(b, p, strcspn(p, sp));
-	if (n < 2)
-		return;
-	put_key(b, "announce-list");
-	mf_bput_ch(b, 'l');
-	for (p = urls + strspn(urls, sp); *p; p += len, p += strspn(p, sp)) {
-		len = strcspn(p, sp);
-		mf_bput_ch(b, 'l');
-		mf_bput_str(b, p, len);
-		mf_bput_ch(b, 'e');
-	}
-	mf_bput_ch(b, 'e');
-}
-
 static void
 sha1(const void *p, size_t n, unsigned char out[20])
 {
 	EVP_Digest(p, n, out, NULL, EVP_sha1(), NULL);
+}
+
+/* The whole .torrent around the digests: info (with a new entropy for o->entropy), then the
+ * top-level dict. */
+static int
+encode_torrent(struct mf_bbuf *out, const struct mf_tlayout *lay, int exp,
+    const unsigned char *digests, size_t np, const struct mf_topts *o,
+    unsigned char infohash[20], char *err, size_t errsz)
+{
+	struct mf_bbuf info = { 0 };
+	char ent[65];
+	int oom;
+
+	if (o->entropy && mf_meta_entropy(ent) < 0) {
+		errf(err, errsz, "cannot draw random bytes for the entropy key: %s", strerror(errno));
+		return -1;
+	}
+	encode_info(&info, lay, exp, digests, np, o, o->entropy ? ent : NULL, 64);
+	if (!info.oom) {
+		sha1(info.p, info.n, infohash);
+		mf_meta_outer(out, NULL, info.p, info.n, o, MF_META_NEW, NULL);
+	}
+	oom = info.oom || out->oom;
+	mf_bbuf_free(&info);
+	if (oom) {
+		errf(err, errsz, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -632,7 +638,7 @@ mf_torrent_build(const struct mf_tlayout *lay, int exp, const struct mf_topts *o
     struct mf_bbuf *out, unsigned char infohash[20], char *err, size_t errsz)
 {
 	struct mf_hjob job;
-	size_t np = mf_hash_npieces(lay->total, (uint64_t)1 << exp), info_at;
+	size_t np = mf_hash_npieces(lay->total, (uint64_t)1 << exp);
 	int rc;
 
 	memset(&job, 0, sizeof job);
@@ -653,27 +659,9 @@ mf_torrent_build(const struct mf_tlayout *lay, int exp, const struct mf_topts *o
 		free(job.digests);
 		return -1;
 	}
-	mf_bput_ch(out, 'd');
-	if (o->announce)
-		put_announce(out, o->announce);
-	put_key(out, "created by");
-	mf_bput_cstr(out, "mamfast/" MF_VERSION);
-	if (!o->no_date) {
-		put_key(out, "creation date");
-		mf_bput_int(out, (int64_t)time(NULL));
-	}
-	put_key(out, "info");
-	info_at = out->n;
-	encode_info(out, lay, exp, job.digests, np, o);
-	if (!out->oom)
-		sha1(out->p + info_at, out->n - info_at, infohash);
-	mf_bput_ch(out, 'e');
+	rc = encode_torrent(out, lay, exp, job.digests, np, o, infohash, err, errsz);
 	free(job.digests);
-	if (out->oom) {
-		errf(err, errsz, "out of memory");
-		return -1;
-	}
-	return 0;
+	return rc;
 }
 
 /* ---- read ---- */
@@ -1093,82 +1081,76 @@ out:
 
 /* ---- make / reuse ---- */
 
-/* 1 when the existing torrent ti describes exactly what we would write for lay. */
+/*
+ * 1 when the info of the existing torrent ti is byte for byte the one we would write for
+ * lay with its pieces: same files, sizes and order, piece length, name, private and
+ * source, no key we do not write, and (with o->entropy) the entropy it already has.
+ */
 static int
 same_torrent(struct mf_tinfo *ti, const struct mf_tlayout *lay, int exp,
     const struct mf_topts *o)
 {
-	struct mf_tlayout old;
 	struct mf_berr berr;
-	char err[256];
-	const char *src = o->source && *o->source ? o->source : NULL;
-	size_t i;
+	struct mf_bbuf b = { 0 };
+	struct mf_bval ev;
+	const char *ent = NULL;
+	size_t entlen = 0;
 	int same;
 
-	if (mf_tinfo_describe(ti, &berr) < 0 || !ti->pieces)
+	if (mf_tinfo_describe(ti, &berr) < 0 || !ti->pieces ||
+	    ti->npieces != mf_hash_npieces(lay->total, (uint64_t)1 << exp))
 		return 0;
-	if (ti->piece_length != (int64_t)1 << exp || (ti->private == 1) != (o->private != 0))
+	/* An entropy drawn by an earlier --entropy run stays, so that a rerun keeps the hash. */
+	if (o->entropy && (mf_bget(&ti->info, "entropy", &ev) < 0 ||
+	    mf_bstr(&ev, &ent, &entlen) < 0))
 		return 0;
-	if ((src == NULL) != (ti->source == NULL) ||
-	    (src && (strlen(src) != ti->source_len || memcmp(src, ti->source, ti->source_len))))
-		return 0;
-	if (mf_tinfo_layout(ti, &old, err, sizeof err) < 0)
-		return 0;
-	same = old.single == lay->single && old.nfiles == lay->nfiles &&
-	    strcmp(old.name, lay->name) == 0 && old.total == lay->total;
-	for (i = 0; same && i < lay->nfiles; i++)
-		same = old.files[i].len == lay->files[i].len &&
-		    strcmp(old.files[i].path, lay->files[i].path) == 0;
-	mf_tlayout_free(&old);
+	encode_info(&b, lay, exp, ti->pieces, ti->npieces, o, ent, entlen);
+	same = !b.oom && b.n == (size_t)(ti->info.end - ti->info.p) &&
+	    memcmp(b.p, ti->info.p, b.n) == 0;
+	mf_bbuf_free(&b);
 	return same;
 }
 
 /*
- * A reused torrent must still carry the tracker the configuration names now (say the
- * passkey was set after a first run).  The info bytes, and so the infohash, stay as they
- * are: only the outer dict is written again.
+ * A reused torrent must still carry what the configuration says now outside info (say
+ * the passkey or a comment was set after a first run).  The info bytes, and so the
+ * infohash, stay as they are: only the top-level dict is written again, when it differs.
  */
 static int
-refresh_announce(const struct mf_tinfo *ti, const char *out, const char *urls, char *err,
-    size_t errsz)
+refresh_outer(const struct mf_tinfo *ti, const char *out, const struct mf_topts *o,
+    char *err, size_t errsz)
 {
-	struct mf_bbuf want = { 0 }, have = { 0 }, b = { 0 };
-	struct mf_biter it;
-	struct mf_bval k, v;
+	struct mf_bbuf b = { 0 };
 	int rc = 0;
 
-	if (urls)
-		put_announce(&want, urls);
-	mf_biter_init(&it, &ti->root);
-	while (mf_bnext_kv(&it, &k, &v))
-		if (mf_bstreq(&k, "announce") || mf_bstreq(&k, "announce-list")) {
-			mf_bput_value(&have, &k);
-			mf_bput_value(&have, &v);
-		}
-	if (want.n == have.n && (want.n == 0 || memcmp(want.p, have.p, want.n) == 0))
-		goto done;
-	mf_bput_ch(&b, 'd');
-	mf_bput_raw(&b, want.p, want.n);
-	mf_biter_init(&it, &ti->root);
-	while (mf_bnext_kv(&it, &k, &v))
-		if (!mf_bstreq(&k, "announce") && !mf_bstreq(&k, "announce-list")) {
-			mf_bput_raw(&b, k.p, (size_t)(k.end - k.p));
-			mf_bput_raw(&b, v.p, (size_t)(v.end - v.p));
-		}
-	mf_bput_ch(&b, 'e');
+	mf_meta_outer(&b, &ti->root, ti->info.p, (size_t)(ti->info.end - ti->info.p), o,
+	    MF_META_REUSE, NULL);
 	if (b.oom) {
 		errf(err, errsz, "out of memory");
 		errno = ENOMEM;
 		rc = -1;
-	} else if (mf_write_atomic(out, b.p, b.n, 0644) < 0) {
+	} else if (b.n == (size_t)(ti->root.end - ti->root.p) &&
+	    memcmp(b.p, ti->root.p, b.n) == 0) {
+		rc = 0;
+	} else if (mf_write_atomic(out, b.p, b.n, MF_FILE_MODE) < 0) {
 		errf(err, errsz, "cannot write %s: %s", out, strerror(errno));
 		rc = -1;
 	}
-done:
-	mf_bbuf_free(&want);
-	mf_bbuf_free(&have);
 	mf_bbuf_free(&b);
 	return rc;
+}
+
+/* --name: info.name other than the path's (a single file keeps its own path for reading). */
+static int
+set_name(struct mf_tlayout *lay, const char *name)
+{
+	char *s = strdup(name);
+
+	if (!s)
+		return -1;
+	free(lay->name);
+	lay->name = s;
+	return 0;
 }
 
 static void
@@ -1199,6 +1181,8 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 	mf_atomic_sweep(out);
 	if (mf_torrent_walk(src, o->within, o->exclude, o->nexclude, &lay, err, errsz) < 0)
 		return -1;
+	if (o->name && set_name(&lay, o->name) < 0)
+		goto oom;
 	exp = o->exp ? o->exp : mf_piece_exp(lay.total, o->max_exp);
 	if (!o->force && mf_tbuf_read(out, 1024 * MIB, &old) == 0) {
 		struct mf_tinfo ti;
@@ -1223,7 +1207,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 				mf_check_free(&chk);
 			}
 			if (keep) {
-				if (refresh_announce(&ti, out, o->announce, err, errsz) < 0) {
+				if (refresh_outer(&ti, out, o, err, errsz) < 0) {
 					res->retryable = errno == ENOSPC || errno == EIO ||
 					    errno == EDQUOT;
 					goto out;
@@ -1242,7 +1226,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 		*strrchr(dir, '/') = 0;
 	else
 		strcpy(dir, ".");
-	if (*dir && mf_mkdir_p(dir, 0755) < 0) {
+	if (*dir && mf_mkdir_p(dir, MF_DIR_MODE) < 0) {
 		errf(err, errsz, "cannot create folder %s: %s", dir, strerror(errno));
 		res->retryable = errno == ENOSPC || errno == EIO;
 		free(dir);
@@ -1258,7 +1242,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 		res->retryable = errno == EAGAIN || errno == EIO;
 		goto out;
 	}
-	if (mf_write_atomic(out, b.p, b.n, 0644) < 0) {
+	if (mf_write_atomic(out, b.p, b.n, MF_FILE_MODE) < 0) {
 		errf(err, errsz, "cannot write %s: %s", out, strerror(errno));
 		res->retryable = errno == ENOSPC || errno == EIO || errno == EDQUOT;
 		goto out;

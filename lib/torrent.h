@@ -19,16 +19,24 @@ struct mf_tlayout {
 	int		dirfd;		/* the folder the files' src are below, or -1 */
 };
 
-/* How to make a torrent. */
+/*
+ * How to make a torrent.  For mf_meta_modify the info and top-level keys left NULL (or
+ * private -1) keep the torrent's own value; "" takes a key out.
+ */
 struct mf_topts {
 	char		**exclude;	/* extra globs (doublestar, case-insensitive) */
 	size_t		nexclude;
 	int		exp;		/* -l: piece length 2^exp (16..27); 0 = automatic */
 	int		max_exp;	/* ceiling of the automatic size; 0 = 24 */
 	int		jobs;		/* hashing workers; 0 = one per core */
-	int		private;
+	int		private;	/* 1, 0 (`private` i0e, as mkbrr), -1 keep */
 	const char	*source;	/* NULL or "" = no `source` */
+	const char	*name;		/* info.name; NULL = the path's last component */
+	int		entropy;	/* a random `entropy` key in info (mkbrr -e) */
 	const char	*announce;	/* whitespace-separated tracker URLs; a secret */
+	const char	*comment;	/* NULL or "" = no `comment` */
+	const char	*webseeds;	/* whitespace-separated `url-list`; NULL or "" = none */
+	int		no_creator;	/* no `created by` */
 	int		no_date;
 	int		progress;	/* draw the bar even when stderr is not a terminal */
 	int		force;		/* rehash even when an existing torrent matches */
@@ -134,12 +142,16 @@ struct mf_tresult {
 	uint64_t	size;
 	int		reused;
 	int		retryable;	/* on failure: worth trying again later */
+	char		old_infohash[41];	/* mf_meta_modify: the infohash before */
+	int		changed;	/* mf_meta_modify: the bytes differ from the torrent's */
 };
 
 /*
- * Make (or reuse) the torrent for src at out: walk, and when out exists and matches the
- * content (files and sizes, piece length, private, source) keep it without hashing (after
- * re-reading the data with o->verify); otherwise hash and write out atomically.
+ * Make (or reuse) the torrent for src at out: walk, and when out exists and its info is
+ * the one we would write (files and sizes, piece length, name, private, source, and with
+ * o->entropy the entropy it has) keep it without hashing (after re-reading the data with
+ * o->verify), writing its top-level keys again when they differ from the options (see
+ * MF_META_REUSE); otherwise hash and write out atomically.
  * Returns 0, or -1 with err and nothing at out.
  */
 int mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,

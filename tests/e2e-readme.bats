@@ -27,6 +27,24 @@ readme_config() {
 	grep -q '^check:' "$MF_ROOT/Makefile"
 }
 
+@test "README: the Set up section names every package scripts/deps installs, in its set" {
+	# The section as one line, cut where the test set begins.
+	setup=$(awk '/^## / { s = ($0 == "## Set up") } s' "$README" | tr '\n' ' ')
+	demo=${setup%%adds the test set*}
+	[ "$demo" != "$setup" ]
+	check=${setup#"$demo"}
+	build=$("$MF_ROOT/scripts/deps" --list)
+	for p in $build; do
+		[[ $demo == *"\`$p\`"* ]] || { echo "the README does not say make demo installs $p"; false; }
+	done
+	for p in $("$MF_ROOT/scripts/deps" --test --list); do
+		grep -qx "$p" <<<"$build" && continue
+		[[ $check == *"\`$p\`"* ]] || { echo "the README does not say make check adds $p"; false; }
+	done
+	# The prerequisites, as the fresh check assumes them.
+	[[ $setup == *"Debian 12 or Ubuntu"* && $setup == *"root or sudo"* && $setup == *"git"*"make"* ]]
+}
+
 @test "README: every documented command runs as written on a real set-up" {
 	e2e_setup
 	e2e_library three --books 3 --tiny
@@ -80,8 +98,8 @@ readme_config() {
 }
 
 @test "README: the man pages it names exist" {
-	for m in $(grep -o 'man 7 mamfast\|man mf-[a-z]*' "$README" | sort -u | awk '{print $NF}'); do
-		[[ $m == mamfast ]] || command -v "$m" >/dev/null || skip "$m not built yet"
+	for m in $(grep -o 'man 7 mamfast\|man mf-[a-z-]*[a-z]' "$README" | sort -u | awk '{print $NF}'); do
+		[[ $m == mamfast ]] || command -v "$m" >/dev/null || fail "$m is not built (make builds it)"
 		ls "$MF_ROOT"/man/"$m".[17] >/dev/null
 	done
 }

@@ -166,3 +166,100 @@ EOF
 	run sh -c "LC_ALL=C.UTF-8 MANWIDTH=80 man --warnings -l '$MF_ROOT/man/mf-infohash.1' 2>&1 >/dev/null"
 	assert_output ""
 }
+
+# What --files should print for the torrent of DIR made with 2^EXP pieces, from the tree on
+# disk: files sorted bytewise, their sizes, and the pieces each one spans.
+files_from_disk() {
+	local dir=$1 plen=$((1 << $2))
+	(cd "$dir" && find . -type f -printf '%s\t%P\n' | LC_ALL=C sort -t "$(printf '\t')" -k2) |
+	    awk -F'\t' -v p="$plen" '{
+		if ($1 == 0) first = last = "-"; else { first = int(off / p); last = int((off + $1 - 1) / p) }
+		printf "file\t%s\t%s\t%s\t%s\n", $1, first, last, $2; off += $1 }'
+}
+
+@test "mf-infohash --files: one tab-separated line a file, as on disk and in transmission-show" {
+	mf_need mktorrent transmission-show
+	mf_tree_s9 Book
+	mf_pattern_file "Book/z/last.bin" 70000 9
+	mktorrent -p -s MAM -l 15 -o book.torrent Book >/dev/null
+	ih=$(mf_show_hash book.torrent)
+	run mf-infohash --files book.torrent
+	assert_success
+	tab=$(printf '\t')
+	assert_line --index 0 "torrent${tab}${ih}${tab}32768${tab}11${tab}360010${tab}8${tab}Book"
+	assert_equal "$(sed 1d <<<"$output")" "$(files_from_disk Book 15)"
+	# the same paths as transmission-show lists under FILES
+	assert_equal "$(sed 1d <<<"$output" | cut -f5 | LC_ALL=C sort)" \
+	    "$(transmission-show book.torrent | sed -n 's/^  Book\/\(.*\) ([0-9.]* [kMG]*B)$/\1/p' | LC_ALL=C sort)"
+	# a single-file torrent: one file, named as the torrent
+	mf_pattern_file "One – file.m4b" 100000 2
+	mktorrent -l 16 -o one.torrent "One – file.m4b" >/dev/null
+	run mf-infohash --files one.torrent
+	assert_success
+	assert_output "torrent${tab}$(mf_show_hash one.torrent)${tab}65536${tab}2${tab}100000${tab}1${tab}One – file.m4b
+file${tab}100000${tab}0${tab}1${tab}One – file.m4b"
+	# several torrents one after the other; a bad one in the middle is exit 65
+	printf 'garbage' >bad.torrent
+	run --separate-stderr mf-infohash --files one.torrent bad.torrent book.torrent
+	assert_equal "$status" 65
+	assert_equal "$(grep -c '^torrent' <<<"$output")" 2
+	assert_equal "${#lines[@]}" 11
+}
+
+@test "mf-infohash --files escapes tabs, newlines and backslashes so that a line stays a file" {
+	mkdir d
+	printf 'x' >"d/a$(printf '\t')b"
+	printf 'yy' >"d/c
+d"
+	printf 'zzz' >'d/e\f'
+	printf 'w' >"d/$(printf 'bad\377byte')"
+	mf-torrent --no-date -o d.torrent d >/dev/null
+	run mf-infohash --files d.torrent
+	assert_success
+	assert_equal "${#lines[@]}" 5
+	assert_line --index 1 "$(printf 'file\t1\t0\t0\ta\\tb')"
+	assert_line --index 2 "$(printf 'file\t1\t0\t0\tbad\\xFFbyte')"
+	assert_line --index 3 "$(printf 'file\t2\t0\t0\tc\\nd')"
+	assert_line --index 4 "$(printf 'file\t3\t0\t0\te\\\\f')"
+}
+
+@test "mf-infohash --magnet: xt, dn percent-encoded, xl; never a tracker or the passkey" {
+	mf_need mktorrent transmission-show
+	mf_tree_s9 "Ünïcode – Book & Co + 100%"
+	mktorrent -p -l 15 -a "https://t.example/SECRETPASSKEY/announce" -o a.torrent \
+	    "Ünïcode – Book & Co + 100%" >/dev/null
+	ih=$(mf_show_hash a.torrent)
+	run --separate-stderr mf-infohash --magnet a.torrent
+	assert_success
+	refute_output --partial SECRETPASSKEY
+	refute_output --partial "tr="
+	dn=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \
+	    "Ünïcode – Book & Co + 100%")
+	assert_output "magnet:?xt=urn:btih:$ih&dn=$dn&xl=290010"
+	# transmission-show -m gives the same xt and dn (it has no xl) for a torrent with no tracker
+	mktorrent -p -l 15 -o b.torrent "Ünïcode – Book & Co + 100%" >/dev/null
+	run mf-infohash --magnet b.torrent
+	assert_output "$(transmission-show -m b.torrent)&xl=290010"
+	# the unreserved characters stay, the rest is %XX
+	mf_pattern_file "a-b_c.d~e,f" 10 1
+	mktorrent -l 15 -o c.torrent "a-b_c.d~e,f" >/dev/null
+	run mf-infohash --magnet c.torrent
+	assert_output "magnet:?xt=urn:btih:$(mf_show_hash c.torrent)&dn=a-b_c.d~e%2Cf&xl=10"
+}
+
+@test "mf-infohash: --files, --magnet, --json and --records do not mix" {
+	printf 'd4:infod6:lengthi3e4:name1:x12:piece lengthi16384e6:pieces20:01234567890123456789ee' >t.torrent
+	for o in "--files --json" "--magnet --files" "--magnet --json" "--records --files" \
+	    "--records --magnet" "--v2 --files" "--v2 --magnet"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr mf-infohash $o t.torrent
+		assert_equal "$status" 64
+	done
+	run mf-infohash --files
+	assert_equal "$status" 64
+	# a v2-only torrent has no v1 file list
+	printf 'd4:infod9:file treed1:ad0:d6:lengthi5e11:pieces root32:01234567890123456789012345678901eee12:meta versioni2e4:name1:x12:piece lengthi16384eee' >v2.torrent
+	run --separate-stderr mf-infohash --files v2.torrent
+	assert_equal "$status" 65
+	[[ "$stderr" == *"v2.torrent"*"v1"* ]]
+}

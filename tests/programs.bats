@@ -45,6 +45,15 @@ programs() {
 	[ -z "$warn" ] || fail "mamfast.7: $warn"
 }
 
+@test "every long option in a program's --help is in its man page" {
+	for p in $(programs); do
+		page="$MF_ROOT/man/$p.1"
+		for o in $("$p" --help | grep -o -e '--[a-z0-9][a-z0-9-]*' | sort -u); do
+			grep -q -E "Fl Fl ${o#--}( |$)" "$page" || fail "$p: $o is not in $page"
+		done
+	done
+}
+
 @test "a configuration line that is not KEY=VALUE is exit 78 naming the file and line" {
 	printf 'MF_SOURCE=MAM\nthis is wrong\n' >"$BATS_TEST_TMPDIR/bad.conf"
 	MF_CONFIG="$BATS_TEST_TMPDIR/bad.conf" run --separate-stderr mf-scan "$BATS_TEST_TMPDIR"

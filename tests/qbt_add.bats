@@ -26,24 +26,15 @@ teardown() {
 	for d in "$BATS_TEST_TMPDIR"/own*; do
 		[[ -d $d ]] && QBT_DIR="$d" qbt-sandbox stop
 	done
+	if [[ -s $BATS_TEST_TMPDIR/relay.pids ]]; then
+		kill $(cat "$BATS_TEST_TMPDIR/relay.pids") 2>/dev/null
+	fi
 	return 0
 }
 
-# mkrec NAME [nohash]: data + torrent under $SEED, one record on stdout.
-mkrec() {
-	local t h
-	read -r t h < <(qbt_mktorrent "$SEED" "$1") || return 1
-	echo "$h" >"$SEED/$1.hash"
-	if [[ ${2:-} == nohash ]]; then
-		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" \
-		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t}}'
-	else
-		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" --arg h "$h" \
-		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t, infohash:$h}}'
-	fi
-}
-
-hash_of() { cat "$SEED/$1.hash"; }
+# mkrec NAME [nohash]: data + torrent under $SEED, one record on stdout (lib/qbt.bash).
+mkrec() { qbt_record "$@"; }
+hash_of() { qbt_hash_of "$1"; }
 
 # "N status" counts of the records with a torrent (failed ones count as "failed").
 statuses() { jq -r 'select(.torrent) | .qbt.status // "failed"' | sort | uniq -c | xargs; }
@@ -56,6 +47,33 @@ wait_count() {
 		sleep 0.05
 	done
 	return 1
+}
+
+# wait_state HASH STATE...: wait (at most 10 s) until the torrent is in one of the states.
+wait_state() {
+	local h=$1 st i; shift
+	for i in $(seq 200); do
+		st=$(qbt_torrent "$h" state)
+		[[ " $* " == *" $st "* ]] && return 0
+		sleep 0.05
+	done
+	echo "state of $h: $st, not one of: $*" >&2
+	return 1
+}
+
+# relay_start MODE: a relay (tests/lib/relay) in front of this file's server, MODE "port"
+# (a port mapping: qBittorrent refuses the Host header) or "proxy" (a reverse proxy that
+# rewrites Host: qBittorrent refuses the Origin); prints its URL.
+relay_start() {
+	local pf="$BATS_TEST_TMPDIR/relay-$1.port" i
+	local rewrite=
+	[[ $1 == proxy ]] && rewrite=--rewrite-host
+	"$MF_ROOT/tests/lib/relay" --to "${QBT_URL##*:}" --port-file "$pf" $rewrite \
+	    </dev/null >/dev/null 2>&1 3>&- &
+	echo $! >>"$BATS_TEST_TMPDIR/relay.pids"
+	for i in $(seq 100); do [[ -s $pf ]] && break; sleep 0.05; done
+	[[ -s $pf ]] || { echo "relay did not start" >&2; return 1; }
+	echo "http://127.0.0.1:$(cat "$pf")"
 }
 
 # A server of the test's own (own1, own2...): QBT_* knobs from the environment.
@@ -110,14 +128,18 @@ no_secret() {
 		assert_equal "$(qbt_torrent "$h" tags)" "x, y z"
 		assert_equal "$(qbt_torrent "$h" save_path | sed 's:/*$::')" "$SEED"
 	done
-	# paused, and complete without a recheck (skip_checking): pausedUP (4.x) / stoppedUP (5.x)
 	h=$(hash_of a)
-	for _ in $(seq 60); do
-		st=$(qbt_torrent "$h" state)
-		[[ $st == pausedUP || $st == stoppedUP ]] && break
-		sleep 0.05
-	done
-	[[ $st == pausedUP || $st == stoppedUP ]] || { echo "state $st"; false; }
+	if qbt_app_ge 5.3.0; then
+		# 5.3 hash-checks what it adds whatever skip_checking says: added stopped, it lists
+		# stoppedDL at 0 % until started, then checks the data and seeds.
+		wait_state "$h" stoppedDL
+		assert_equal "$(qbt_torrent "$h" progress)" 0
+		qbt_api torrents/start --data "hashes=$h" >/dev/null
+		wait_state "$h" stalledUP uploading
+	else
+		# paused, and complete without a recheck (skip_checking): pausedUP (4.x) / stoppedUP (5.1)
+		wait_state "$h" pausedUP stoppedUP
+	fi
 	assert_equal "$(qbt_torrent "$h" progress)" 1
 	added_on=$(qbt_torrent "$h" added_on)
 
@@ -274,11 +296,14 @@ no_secret() {
 	[[ $stderr == *"wants a login"* ]]
 }
 
-@test "--check: version and credentials accepted; 77 on a wrong password; 69 when nobody listens" {
+@test "--check: version, WebAPI version and credentials accepted; 77 on a wrong password; 69 when nobody listens" {
 	run --separate-stderr mf-qbt-add --check </dev/null
 	assert_success
 	want=$(qbt_api app/version)
-	assert_output "qBittorrent $want at $MF_QBT_URL: credentials accepted"
+	api=$(qbt_api app/webapiVersion)
+	assert_output "qBittorrent $want (WebAPI $api) at $MF_QBT_URL: credentials accepted"
+	# every release of the matrix is in the tested range: no warning
+	assert_equal "$stderr" ""
 	MF_QBT_PASS=nope run --separate-stderr mf-qbt-add --check </dev/null
 	assert_equal "$status" 77
 	[[ $stderr == *"rejected the user name or password"* ]]
@@ -289,17 +314,23 @@ no_secret() {
 	no_secret "$MF_QBT_PASS" nope
 }
 
-@test "localhost bypass: no credentials needed; an API key on a pre-5.2 server is refused (78), not trusted" {
+@test "localhost bypass: no credentials needed; a wrong API key is never let in (78 before 5.2, 77 from 5.2)" {
 	url=$(QBT_LOCAL_NOAUTH=true own_start 1)
 	mkrec l1 >"$BATS_TEST_TMPDIR/in"
 	MF_QBT_URL=$url MF_QBT_USER= MF_QBT_PASS= run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_success
 	assert_equal "$(jq -r .qbt.status <<<"$output")" added
-	# the old server ignores the Bearer header, so the bypass would let any key in
 	MF_QBT_URL=$url MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=qbt_K3yThatIsWrong \
 	    run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
-	assert_equal "$status" 78
-	[[ $stderr == *"API keys need 2.14.1"* ]]
+	if qbt_webapi_ge 2.14.1; then
+		# a server with API keys checks the key even with the bypass on
+		assert_equal "$status" 77
+		[[ $stderr == *"rejected the API key (MF_QBT_API_KEY)"* ]]
+	else
+		# the old server ignores the Bearer header, so the bypass would let any key in
+		assert_equal "$status" 78
+		[[ $stderr == *"API keys need 2.14.1"* ]]
+	fi
 	no_secret qbt_K3yThatIsWrong
 }
 
@@ -389,4 +420,82 @@ no_secret() {
 	MF_QBT_URL=$url run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
 	assert_success
 	assert_equal "$(jq -r .qbt.status <<<"$output" | xargs)" "exists exists added added added added"
+}
+
+@test "the same torrent twice in one batch: added once, the second found after the server refuses it (Fails. / 409)" {
+	mkrec t1 >"$BATS_TEST_TMPDIR/in"
+	jq -c '.id = "t1-again"' "$BATS_TEST_TMPDIR/in" >>"$BATS_TEST_TMPDIR/in"
+	run --separate-stderr mf-qbt-add -v <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(jq -r '"\(.id) \(.qbt.status)"' <<<"$output" | xargs)" "t1 added t1-again exists"
+	# both missed the batched lookup; the second add was refused, then found
+	if qbt_webapi_ge 2.14.0; then
+		[[ $stderr == *"t1-again: qBittorrent refused the add (HTTP 409"* ]]
+	else
+		[[ $stderr == *"t1-again: qBittorrent refused the add (HTTP 200 Fails.)"* ]]
+	fi
+	wait_count 1
+}
+
+@test "a real cross-site refusal (port mapping, reverse proxy) gets its own message and 78, with any password; never the password's" {
+	mkrec x1 >"$BATS_TEST_TMPDIR/in"
+	log="$QBT_DIR/qBittorrent/data/logs/qbittorrent.log"
+	fails0=$(grep -c 'WebAPI login failure' "$log" || true)
+	for mode in port proxy; do
+		url=$(relay_start "$mode")
+		for pass in "$MF_QBT_PASS" wrong-one; do
+			MF_QBT_URL=$url MF_QBT_PASS=$pass run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+			assert_equal "$status" 78
+			[[ $stderr == *"refused the request as cross-site"* ]] || { echo "$mode: $stderr"; false; }
+			[[ $stderr != *"rejected the user name or password"* ]]
+			assert_equal "$(jq -r .error.retryable <<<"$output")" false
+		done
+		# no credentials (the localhost probe) and an API key are refused the same way
+		MF_QBT_URL=$url MF_QBT_USER= MF_QBT_PASS= run --separate-stderr mf-qbt-add --check
+		assert_equal "$status" 78
+		[[ $stderr == *"refused the request as cross-site"* ]]
+	done
+	# what the server itself says it refused: the Host header, then the Origin
+	grep -q 'Invalid Host header, port mismatch' "$log"
+	grep -q 'Origin header & Target origin mismatch' "$log"
+	# and it never got as far as checking a password
+	assert_equal "$(grep -c 'WebAPI login failure' "$log" || true)" "$fails0"
+	run mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	no_secret "$MF_QBT_PASS" wrong-one
+}
+
+@test "API key: made by the server (app/rotateAPIKey), it adds with no user or password; a rotated-out key is refused, 77" {
+	mkrec k1 >"$BATS_TEST_TMPDIR/in"
+	mkrec k2 >"$BATS_TEST_TMPDIR/in2"
+	if ! qbt_webapi_ge 2.14.1; then
+		# no API keys before 5.2: no such endpoint, and a key is refused, not ignored
+		run qbt_api app/rotateAPIKey -X POST
+		assert_failure
+		MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=qbt_0123456789abcdefghijklmnopqr \
+		    run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+		assert_equal "$status" 77
+		[[ $stderr == *"API keys need qBittorrent 5.2"* ]]
+		return 0
+	fi
+	key=$(qbt_api app/rotateAPIKey -X POST | jq -r .apiKey)
+	[[ $key =~ ^qbt_[A-Za-z0-9]{28}$ ]]
+	MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=$key run --separate-stderr mf-qbt-add -v <"$BATS_TEST_TMPDIR/in"
+	assert_success
+	assert_equal "$(jq -r .qbt.status <<<"$output")" added
+	[[ $stderr != *"auth/login"* ]]		# no login with a key
+	MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=$key run --separate-stderr mf-qbt-add --check
+	assert_success
+	assert_output --partial "(WebAPI $QBT_WEBAPI)"
+	# the key skips the CSRF check (no cookie to forge) but not the Host header check
+	url=$(relay_start proxy)
+	MF_QBT_URL=$url MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=$key run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in2"
+	assert_success
+	assert_equal "$(jq -r .qbt.status <<<"$output")" added
+	qbt_api app/rotateAPIKey -X POST >/dev/null
+	MF_QBT_USER= MF_QBT_PASS= MF_QBT_API_KEY=$key run --separate-stderr mf-qbt-add <"$BATS_TEST_TMPDIR/in"
+	assert_equal "$status" 77
+	[[ $stderr == *"rejected the API key (MF_QBT_API_KEY)"* ]]
+	assert_equal "$(jq -r .error.retryable <<<"$output")" false
+	no_secret "$key"
 }

@@ -38,10 +38,33 @@ teardown() {
 	assert_output 0
 }
 
-@test "sandbox: a wrong password is refused" {
-	run curl -sS --data-urlencode "username=$MF_QBT_USER" --data-urlencode "password=nope" \
+@test "sandbox: a wrong password is refused (200 Fails. up to 5.1, 401 from 5.2); the right one logs in (200 Ok. / 204)" {
+	run curl -sS -w ' %{http_code}' --data-urlencode "username=$MF_QBT_USER" --data-urlencode "password=nope" \
 	    "$MF_QBT_URL/api/v2/auth/login"
-	assert_output "Fails."
+	if qbt_webapi_ge 2.14.0; then assert_output "Unauthorized 401"; else assert_output "Fails. 200"; fi
+	run curl -sS -w ' %{http_code}' --data-urlencode "username=$MF_QBT_USER" --data-urlencode "password=$MF_QBT_PASS" \
+	    "$MF_QBT_URL/api/v2/auth/login"
+	if qbt_webapi_ge 2.14.0; then assert_output " 204"; else assert_output "Ok. 200"; fi
+}
+
+@test "sandbox: the server's version is known (QBT_APP, QBT_WEBAPI) and is the qbittorrent-nox on PATH" {
+	[[ $QBT_APP =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]
+	[[ $QBT_WEBAPI =~ ^2\.[0-9]+\.[0-9]+$ ]]
+	run qbittorrent-nox --version
+	assert_output --partial "qBittorrent $QBT_APP"
+}
+
+@test "sandbox: QBT_API_KEY is the server's API key from 5.2 on (older ones ignore it)" {
+	key=qbt_$(head -c 64 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 28)
+	d="$BATS_TEST_TMPDIR/s1"
+	QBT_DIR="$d" QBT_API_KEY="$key" qbt-sandbox start >/dev/null
+	run curl -sS -w ' %{http_code}' -H "Authorization: Bearer $key" "$(cat "$d/url")/api/v2/app/webapiVersion"
+	if qbt_webapi_ge 2.14.1; then assert_output "$QBT_WEBAPI 200"; else assert_output "Forbidden 403"; fi
+	run curl -sS -w ' %{http_code}' -H "Authorization: Bearer ${key%?}x" "$(cat "$d/url")/api/v2/app/webapiVersion"
+	assert_output "Forbidden 403"
+	# never on a command line
+	run ps -eo args
+	refute_output --partial "$key"
 }
 
 @test "sandbox: stop leaves no process; a taken fixed port fails cleanly; dynamic port works" {

@@ -168,6 +168,67 @@ rec() {
 	    '["B0FOLDER01","Some Saga",["Folder Author"],"2019","Some Saga","02"]'
 }
 
+@test "mf-scan: series from folders: up to four levels up, past years, ASINs and vol_ folders" {
+	local d b
+	for d in "Jane Writer/Cradle/Collected (2019)/Cradle vol_03 (2019) (Jane Writer) {ASIN.B0UPWARD01}" \
+	    "Jane Writer/Cradle/Box Set {ASIN.B0BOXSET01}/Cradle vol_04 (2019) (Jane Writer) {ASIN.B0UPWARD02}" \
+	    "Jane Writer/Cradle/Cradle vol_01-03/Cradle vol_02 (2019) (Jane Writer) {ASIN.B0UPWARD03}" \
+	    "Jane Writer/Cradle/Omnibus [ASIN.B0OMNIBUS1]/Cradle vol_05 (2019) (Jane Writer) {ASIN.B0UPWARD04}" \
+	    "Deep Series/a (2001)/b (2002)/c (2003)/Book vol_01 (2020) (X) {ASIN.B0UPWARD05}" \
+	    "Too Deep/a (2001)/b (2002)/c (2003)/d (2004)/Book vol_01 (2020) (X) {ASIN.B0UPWARD06}" \
+	    "Ann Writer/Book vol_02 (2020) (Ann Writer) {ASIN.B0UPWARD07}" \
+	    "Book vol_02 (2020) {ASIN.B0UPWARD08}"; do
+		mkdir -p "lib2/$d"
+		printf x >"lib2/$d/a.mp3"
+	done
+	run mf-scan --depth 6 lib2
+	assert_success
+	assert_equal "$(jq -r '[.asin, .series // "null", .series_position] | join(":")' <<<"$output" |
+	    LC_ALL=C sort | tr '\n' ' ')" \
+	    "B0UPWARD01:Cradle:03 B0UPWARD02:Cradle:04 B0UPWARD03:Cradle:02 B0UPWARD04:Cradle:05 B0UPWARD05:Deep Series:01 B0UPWARD06:null:01 B0UPWARD07:null:02 B0UPWARD08:null:02 "
+}
+
+@test "mf-scan: a parent whose name holds audiobook, library, import, download, staging or incoming is no series" {
+	local p
+	for p in "My Audiobooks" "Audiobook Library" "Kindle Imports" "Downloads-2024" \
+	    "staging area" "Incoming Stuff" "Library" "Light Novels" "Single Books"; do
+		mkdir -p "lib2/$p/Book vol_03 (2020) (Z) {ASIN.B0ROOTISH$((${#p} % 10))}"
+		printf x >"lib2/$p/Book vol_03 (2020) (Z) {ASIN.B0ROOTISH$((${#p} % 10))}/a.mp3"
+	done
+	run mf-scan lib2
+	assert_success
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 9 ]
+	assert_equal "$(jq -s '[.[] | select(.series != null)] | length' <<<"$output")" 0
+	assert_equal "$(jq -s '[.[] | select(.series_position == "03")] | length' <<<"$output")" 9
+}
+
+@test "mf-scan: words after vol_N: series, volume, title, year, author and ASIN from the name" {
+	local d="Zogarth/The Primal Hunter vol_11 Providence (2025) (Zogarth) {ASIN.B0PRIMAL11}"
+	mkdir -p "lib2/$d"
+	printf x >"lib2/$d/a.mp3"
+	run mf-scan lib2
+	assert_success
+	assert_equal "$(jq -c '[.asin, .title, .authors, .year, .series, .series_position]' <<<"$output")" \
+	    '["B0PRIMAL11","Providence",["Zogarth"],"2025","The Primal Hunter","11"]'
+}
+
+@test "mf-scan: a sidecar series position given as a JSON number" {
+	mkdir -p "lib2/A/Num [B0NUMPOS01]" "lib2/A/Dec [B0NUMPOS02]" "lib2/A/Str [B0NUMPOS03]"
+	printf '{"asin":"B0NUMPOS01","title":"T","series":{"name":"X","position":3}}' \
+	    >"lib2/A/Num [B0NUMPOS01]/x.metadata.json"
+	printf '{"asin":"B0NUMPOS02","title":"T","series":[{"title":"Y","sequence":1.5}]}' \
+	    >"lib2/A/Dec [B0NUMPOS02]/x.metadata.json"
+	printf '{"asin":"B0NUMPOS03","title":"T","series":[{"name":"Z","position":"2"}]}' \
+	    >"lib2/A/Str [B0NUMPOS03]/x.metadata.json"
+	for d in "Num [B0NUMPOS01]" "Dec [B0NUMPOS02]" "Str [B0NUMPOS03]"; do
+		printf x >"lib2/A/$d/x.m4b"
+	done
+	run mf-scan lib2
+	assert_success
+	assert_equal "$(jq -r '[.asin, .series, .series_position] | join(":")' <<<"$output" | tr '\n' ' ')" \
+	    "B0NUMPOS02:Y:1.5 B0NUMPOS01:X:3 B0NUMPOS03:Z:2 "
+}
+
 @test "mf-scan: symlinks are not followed, hidden files and junk are left out, --depth" {
 	mkdir -p outside/Escape lib2/Real
 	printf x >"outside/Escape/b [B0OUTSIDE1].m4b"

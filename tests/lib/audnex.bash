@@ -37,7 +37,7 @@ audnex_count() {
 # For the mf-meta bats files: meta_setup_file in setup_file, meta_setup in setup.
 # A tiny real m4b ($BATS_FILE_TMPDIR/tiny.m4b, 2 s mono AAC) and the stand-in.
 meta_setup_file() {
-	command -v ffmpeg >/dev/null || return 0	# each test skips with the reason
+	command -v ffmpeg >/dev/null || return 0	# each test fails with the reason
 	ffmpeg -hide_banner -loglevel error -y -f lavfi -i "sine=frequency=440:sample_rate=8000:duration=2" \
 	    -c:a aac -b:a 16k -ac 1 "$BATS_FILE_TMPDIR/tiny.m4b"
 	audnex_start

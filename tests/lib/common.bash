@@ -21,11 +21,22 @@ mf_free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
 }
 
-# Skip with a printed reason when a tool is missing (scripts/deps installs them all).
+# Fail, naming it, when a tool is missing: scripts/deps --test installs every one the
+# tests use (make check runs it), so a missing tool is a broken set-up, never a skip.
 mf_need() {
 	for t in "$@"; do
-		command -v "$t" >/dev/null 2>&1 || skip "$t is not installed (run scripts/deps)"
+		command -v "$t" >/dev/null 2>&1 || fail "$t is not installed (scripts/deps --test installs it)"
 	done
+}
+
+# mf_nobody_copy PROG DIR: copy PROG into DIR (made if need be) so that nobody can run
+# it wherever the checkout is (under /root, nobody cannot reach build/bin); prints the
+# copy's path.  DIR's parent must be searchable by nobody (a mktemp -d under /tmp, 755).
+mf_nobody_copy() {
+	mkdir -p "$2" && chmod 755 "$2" && install -m 0755 "$1" "$2/" || return 1
+	setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$2/${1##*/}" ||
+		fail "nobody cannot run $2/${1##*/} (is a folder above it not searchable?)"
+	echo "$2/${1##*/}"
 }
 
 # For stderr apart from stdout use bats' own `run --separate-stderr` ($stderr).

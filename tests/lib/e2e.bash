@@ -7,7 +7,7 @@
 #                         # (a bats file may define its own after the load):
 #   setup_file()    -> e2e_setup_file: qBittorrent + Audnex stand-in, one per file
 #   teardown_file() -> e2e_teardown_file
-#   setup()         -> e2e_setup: skips when a tool is missing; fresh config, empty qBittorrent
+#   setup()         -> e2e_setup: fails when a tool is missing; fresh config, empty qBittorrent
 #   @test ... { e2e_library small --books 3 --tiny; run mamfast run; ...; }
 #
 # After e2e_setup every test has: MF_CONFIG (its own file, written by e2e_config), the
@@ -24,11 +24,11 @@ if [[ -n "${E2E_AUDNEX_URL:-}" ]]; then
 	export MF_AUDNEX_URL="$E2E_AUDNEX_URL" AUDNEX_URL="$E2E_AUDNEX_URL"
 fi
 
-# Skip (with the reason) when a pipeline tool is not built yet.
+# Fail, naming it, when a pipeline tool is not built (make check builds them all first).
 e2e_need_tools() {
 	local t
 	for t in $E2E_TOOLS; do
-		command -v "$t" >/dev/null 2>&1 || skip "$t not built yet"
+		command -v "$t" >/dev/null 2>&1 || fail "$t is not built (make builds it)"
 	done
 	mf_need jq curl ffmpeg qbittorrent-nox python3
 }
@@ -44,7 +44,7 @@ e2e_audnex_start() {
 
 e2e_setup_file() {
 	for t in $E2E_TOOLS; do
-		command -v "$t" >/dev/null 2>&1 || return 0	# each test skips with the reason
+		command -v "$t" >/dev/null 2>&1 || return 0	# each test fails with the reason
 	done
 	qbt_start
 	e2e_audnex_start
@@ -58,7 +58,7 @@ e2e_teardown_file() {
 # Per test: the tools, a fresh configuration, an empty qBittorrent.
 e2e_setup() {
 	e2e_need_tools
-	[[ -n "${QBT_URL:-}" ]] || skip "qBittorrent sandbox did not start"
+	[[ -n "${QBT_URL:-}" ]] || fail "the qBittorrent sandbox did not start (setup_file)"
 	LIB="$BATS_TEST_TMPDIR/library" SEED="$BATS_TEST_TMPDIR/seed"
 	OUT="$BATS_TEST_TMPDIR/out" STATE="$BATS_TEST_TMPDIR/state"
 	e2e_config

@@ -7,7 +7,10 @@
 #   @test ... { run mf-qbt-add ...; qbt_torrents | jq length; qbt_torrent "$hash" category; }
 #
 # After qbt_start, every test sees MF_QBT_URL, MF_QBT_USER, MF_QBT_PASS (the server's
-# credentials) and QBT_DIR (profile dir), QBT_URL.  One server per bats file.
+# credentials) and QBT_DIR (profile dir), QBT_URL, and what the server says it is:
+# QBT_APP ("v5.3.0") and QBT_WEBAPI ("2.16.2"); qbt_webapi_ge 2.14.0 and qbt_app_ge 5.3.0
+# ask whether it is at least that version.  One server per bats file.  Which qbittorrent-nox runs is the
+# first on PATH (tests/run --qbt VERSION puts another release there).
 
 # bats runs the file top level again for every test, and lib/common unsets MF_QBT_*:
 # restore them from the QBT_* values qbt_start exported.
@@ -25,6 +28,19 @@ qbt_start() {
 	QBT_DIR=$(QBT_DIR="$QBT_DIR" qbt-sandbox start) || return 1
 	export QBT_URL; QBT_URL=$(cat "$QBT_DIR/url")
 	export MF_QBT_URL="$QBT_URL" MF_QBT_USER="$QBT_USER" MF_QBT_PASS="$QBT_PASS"
+	export QBT_APP QBT_WEBAPI
+	QBT_APP=$(qbt_api app/version) && QBT_WEBAPI=$(qbt_api app/webapiVersion) ||
+	    { echo "qbt_start: the server does not say its version" >&2; return 1; }
+}
+
+# qbt_webapi_ge X.Y.Z: 0 when the server's WebAPI version ($QBT_WEBAPI) is X.Y.Z or later
+# (2.14.0 is qBittorrent 5.2: login answers 204/401, add answers JSON/409, API keys).
+# qbt_app_ge X.Y.Z: the same for its release ($QBT_APP, e.g. "v5.3.0").
+qbt_webapi_ge() { qbt_version_ge "$1" "$QBT_WEBAPI"; }
+qbt_app_ge() { qbt_version_ge "$1" "${QBT_APP#v}"; }
+qbt_version_ge() {
+	[[ -n $2 ]] || { echo "qbt_version_ge: the server's version is not known" >&2; return 2; }
+	[[ $(printf '%s\n%s\n' "$1" "$2" | sort -V | head -n 1) == "$1" ]]
 }
 
 # Stop it (in teardown_file); never leaves a process.  QBT_KEEP=true keeps the profile.
@@ -55,12 +71,15 @@ qbt_api() {
 	[[ $code == 2* ]]
 }
 
-# Log the test's own session in; 0 when the server said Ok.
+# Log the test's own session in; 0 when the server said yes: 200 "Ok." up to 5.1, 204 with
+# no body from 5.2 on (a wrong password is 200 "Fails." there, 401 here).
 qbt_login() {
+	local out
 	# The password goes through stdin, not argv.
-	printf %s "$QBT_PASS" | curl -sS --noproxy '*' --max-time 10 -c "$QBT_DIR/test-cookies" \
-	    --data-urlencode "username=$QBT_USER" --data-urlencode "password@-" \
-	    "$QBT_URL/api/v2/auth/login" | grep -qx 'Ok.'
+	out=$(printf %s "$QBT_PASS" | curl -sS --noproxy '*' --max-time 10 -c "$QBT_DIR/test-cookies" \
+	    -w '%{http_code}' --data-urlencode "username=$QBT_USER" --data-urlencode "password@-" \
+	    "$QBT_URL/api/v2/auth/login") || return 1
+	[[ $out == "Ok.200" || $out == 204 ]]
 }
 
 # qbt_torrents [QUERY]: the torrents/info JSON array (QUERY e.g. "hashes=abc|def").
@@ -97,3 +116,20 @@ qbt_mktorrent() {
 	[[ ${#h} == 40 ]] || { echo "qbt_mktorrent: no infohash from transmission-show" >&2; return 1; }
 	echo "$dir/$name.torrent $h"
 }
+
+# qbt_record NAME [nohash]: data + torrent under $SEED (qbt_mktorrent), one staged record
+# on stdout (without torrent.infohash when nohash); qbt_hash_of NAME prints its infohash.
+qbt_record() {
+	local t h
+	read -r t h < <(qbt_mktorrent "$SEED" "$1") || return 1
+	echo "$h" >"$SEED/$1.hash"
+	if [[ ${2:-} == nohash ]]; then
+		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" \
+		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t}}'
+	else
+		jq -nc --arg id "$1" --arg d "$SEED/$1" --arg t "$t" --arg h "$h" \
+		    '{id:$id, staging:{dir:$d, name:$id}, torrent:{path:$t, infohash:$h}}'
+	fi
+}
+
+qbt_hash_of() { cat "$SEED/$1.hash"; }

@@ -3,8 +3,11 @@
 #include "html.h"
 #include "json.h"
 #include "mam.h"
+#include "naming.h"
 
 #include <stdlib.h>
+
+static struct mf_naming *rules;	/* data/naming.json */
 
 static void
 html_is(const char *in, const char *want)
@@ -155,7 +158,8 @@ TEST(json_with_audio_and_audnex)
 	cJSON *au = cJSON_Parse("{\"duration_ms\":5430000,\"codec\":\"HE-AAC\",\"bitrate\":32000,"
 	    "\"sample_rate\":44100,\"channels\":1,\"cover\":true,\"tags\":{},"
 	    "\"chapters\":[{\"start_ms\":0,\"title\":\"A\"},{\"start_ms\":3723000,\"title\":\"B\"}]}");
-	struct mf_mam_in in = { .rec = rec, .audnex = ax, .audio = au, .container = "M4B" };
+	struct mf_mam_in in = { .rec = rec, .audnex = ax, .audio = au, .container = "M4B",
+	    .naming = rules };
 	cJSON *j = mf_mam_json(&in);
 	const char *d = mf_json_str(j, "description"), *t = mf_json_str(j, "tags");
 	const char *mi = mf_json_str(j, "mediaInfo");
@@ -176,6 +180,83 @@ TEST(json_with_audio_and_audnex)
 	cJSON_Delete(au);
 }
 
+/* The authors, narrators and subtitle of the MAM JSON for a record and an Audnex answer. */
+static cJSON *
+people_json(const char *rec_json, const char *audnex_json)
+{
+	cJSON *rec = cJSON_Parse(rec_json), *ax = cJSON_Parse(audnex_json), *j;
+	struct mf_mam_in in = { .rec = rec, .audnex = ax, .naming = rules };
+
+	j = mf_mam_json(&in);
+	cJSON_Delete(rec);
+	cJSON_Delete(ax);
+	return j;
+}
+
+static char *
+joined(const cJSON *j, const char *key)
+{
+	static char buf[512];
+	const cJSON *e;
+	size_t o = 0;
+
+	buf[0] = '\0';
+	cJSON_ArrayForEach(e, cJSON_GetObjectItem(j, key))
+		o += (size_t)snprintf(buf + o, sizeof(buf) - o, "%s%s", o ? "|" : "",
+		    e->valuestring);
+	return buf;
+}
+
+TEST(json_authors_roles_romaji_subtitles)
+{
+	cJSON *j;
+	const char *d;
+
+	/* Credits leave the authors, also one the tags mark and Audnex does not. */
+	j = people_json("{\"asin\":\"B0CCCCCCCC\",\"title\":\"T\",\"authors\":[\"Bokuto Uno\","
+	    "\"Andrew Cunningham - translator\"]}",
+	    "{\"asin\":\"B0CCCCCCCC\",\"title\":\"T\",\"subtitle\":\"A LitRPG Adventure\","
+	    "\"authors\":[\"Bokuto Uno\",\"Andrew Cunningham\",\"Ruria Miyuki (illustrator)\","
+	    "\"Foreword by Neil Gaiman\",\"with Jane Roe\",\"橘 由華\",\"John Translator Smith\"],"
+	    "\"narrators\":[\"理不尽な孫の手\",\"Ray Porter\"],\"series\":[{\"name\":\"Cradle\"}]}");
+	CHECK_STR(joined(j, "authors"), "Bokuto Uno|Tachibana Yu Hana|John Translator Smith");
+	CHECK_STR(joined(j, "narrators"), "Rifujin na Magonote|Ray Porter");
+	CHECK(!cJSON_GetObjectItem(j, "subtitle"));	/* remove_patterns */
+	d = mf_json_str(j, "description");
+	CHECK(d && strstr(d, "[b]Authors:[/b] Bokuto Uno, Tachibana Yu Hana, John Translator Smith\n"));
+	CHECK(d && strstr(d, "[color=#3aa6ff]T[/color]"));
+	cJSON_Delete(j);
+	/* Only credits: the list is kept as it was (MAM needs an author). */
+	j = people_json("{\"title\":\"T\"}", "{\"asin\":\"B0CCCCCCCC\",\"title\":\"T\","
+	    "\"authors\":[\"Foreword by X\"],\"narrators\":[]}");
+	CHECK_STR(joined(j, "authors"), "Foreword by X");
+	cJSON_Delete(j);
+	/* The record's own list when Audnex has none. */
+	j = people_json("{\"title\":\"T\",\"authors\":[\"Jane Doe, editor\",\"丸山くがね\"]}", "null");
+	CHECK_STR(joined(j, "authors"), "Kugane Maruyama");
+	cJSON_Delete(j);
+	/* Subtitles: redundancy rules drop or strip; others are kept. */
+	j = people_json("{\"title\":\"T\"}", "{\"asin\":\"B0CCCCCCCC\",\"title\":\"The Drowned Lamp\","
+	    "\"subtitle\":\"A Tale (The Lamps of Vell, Book 2)\",\"authors\":[],\"narrators\":[],"
+	    "\"series\":[{\"name\":\"The Lamps of Vell\",\"position\":\"2\"}]}");
+	CHECK_STR(mf_json_str(j, "subtitle"), "A Tale");
+	d = mf_json_str(j, "description");
+	CHECK(d && strstr(d, "[color=#3aa6ff]The Drowned Lamp: A Tale[/color]"));
+	cJSON_Delete(j);
+	j = people_json("{\"title\":\"T\"}", "{\"asin\":\"B0CCCCCCCC\",\"title\":\"SAO 7\","
+	    "\"subtitle\":\"Mother's Rosary\",\"authors\":[],\"narrators\":[],"
+	    "\"series\":[{\"name\":\"Sword Art Online\",\"position\":\"7\"}]}");
+	CHECK_STR(mf_json_str(j, "subtitle"), "Mother's Rosary");
+	cJSON_Delete(j);
+	/* Transliteration off: the kanji stay; author_map still applies. */
+	mf_naming_set_romaji(rules, 0);
+	j = people_json("{\"title\":\"T\"}", "{\"asin\":\"B0CCCCCCCC\",\"title\":\"T\","
+	    "\"authors\":[\"橘 由華\",\"理不尽な孫の手\"],\"narrators\":[]}");
+	CHECK_STR(joined(j, "authors"), "橘 由華|Rifujin na Magonote");
+	cJSON_Delete(j);
+	mf_naming_set_romaji(rules, 1);
+}
+
 TEST(buf)
 {
 	struct mf_buf b = { 0 };
@@ -194,11 +275,20 @@ TEST(buf)
 int
 main(void)
 {
+	char err[200];
+
+	setenv("MF_DATA_DIR", "data", 0);
+	if ((rules = mf_naming_load(NULL, err, sizeof(err))) == NULL) {
+		printf("Bail out! %s\n", err);
+		return 1;
+	}
 	RUN(html_text);
 	RUN(categories);
 	RUN(clock);
 	RUN(json_from_the_record_alone);
 	RUN(json_with_audio_and_audnex);
+	RUN(json_authors_roles_romaji_subtitles);
 	RUN(buf);
+	mf_naming_free(rules);
 	return DONE();
 }
