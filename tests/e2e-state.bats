@@ -64,6 +64,7 @@ dead_pid() {
 
 @test "a full state filesystem: last-run.ndjson keeps the previous run's records, and the run says so" {
 	e2e_library few --books 2 --tiny
+	cd "$BATS_TEST_TMPDIR"
 	FAULT_MNT="$BATS_TEST_TMPDIR/statefs"
 	mkdir -p "$FAULT_MNT"
 	mount -t tmpfs -o size=2m,mode=0755 tmpfs "$FAULT_MNT" 2>"$BATS_TEST_TMPDIR/mount.err" ||

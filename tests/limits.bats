@@ -14,6 +14,7 @@ setup() {
 	e2e_setup
 	e2e_library limits --books "$N" --tiny
 	export MF_LIBRARY="$LIB"
+	cd "$BATS_TEST_TMPDIR"
 }
 
 # lim CMD...: CMD under `ulimit -n ${LIMIT:-32}`, with no descriptor but 0, 1 and 2
