@@ -65,10 +65,7 @@ dead_pid() {
 @test "a full state filesystem: last-run.ndjson keeps the previous run's records, and the run says so" {
 	e2e_library few --books 2 --tiny
 	cd "$BATS_TEST_TMPDIR"
-	FAULT_MNT="$BATS_TEST_TMPDIR/statefs"
-	mkdir -p "$FAULT_MNT"
-	mount -t tmpfs -o size=2m,mode=0755 tmpfs "$FAULT_MNT" 2>"$BATS_TEST_TMPDIR/mount.err" ||
-		skip "cannot mount a tmpfs here ($(head -n 1 "$BATS_TEST_TMPDIR/mount.err")): needs root"
+	e2e_tmpfs statefs 2m
 	STATE="$FAULT_MNT/state"
 	e2e_config
 	# The first run takes one of the two releases; the second has the other to do.
@@ -76,8 +73,7 @@ dead_pid() {
 	assert_success
 	[ "$(wc -l <"$STATE/last-run.ndjson")" -eq 1 ]
 	cp "$STATE/last-run.ndjson" previous
-	# Fill it: what is left is smaller than one page.
-	dd if=/dev/zero of="$FAULT_MNT/filler" bs=4k 2>/dev/null || true
+	e2e_fill
 	run --separate-stderr mamfast run
 	echo "$output"; echo "$stderr"
 	cmp previous "$STATE/last-run.ndjson"
