@@ -182,9 +182,10 @@ handle(cJSON *rec, void *ctx)
 	struct mf_tbuf buf;
 	char msg[1024], hex[41];
 
-	(void)ctx;
 	if (!path)
 		return MF_REC_SKIP;
+	if (mf_rec_paths_ok(rec, MF_RF_TORRENT, ctx, "torrent") != 0)
+		return MF_REC_FAIL;
 	if (load(path, &buf, &ti, msg, sizeof msg) < 0) {
 		mf_rec_error(rec, "torrent", 0, "%s", msg);
 		return MF_REC_FAIL;
@@ -232,12 +233,15 @@ main(int argc, char **argv)
 	argc -= optind;
 	argv += optind;
 	if (records) {
-		struct mf_stream_ops ops = { .record = handle };
+		struct mf_roots roots = { 0 };
+		struct mf_stream_ops ops = { .record = handle, .ctx = &roots };
 
 		if (argc > 0 || opt_json || opt_v2 || opt_files || opt_magnet)
 			usage(stderr, EX_USAGE);
 		if ((rc = mf_config_load()) != 0)
 			return rc;
+		/* torrent.path is read only inside MF_OUT_DIR, when it is set. */
+		roots.out_dir = mf_config_get("MF_OUT_DIR");
 		return mf_stream_run(STDIN_FILENO, stdout, &ops);
 	}
 	/* One way of printing at a time. */

@@ -121,7 +121,7 @@ main(int argc, char **argv)
 	mf_naming_set_romaji(naming, mf_config_bool("MF_TRANSLITERATE_JAPANESE", 1));
 	mo.naming = naming;
 	mo.out_dir = mo.dry_run ? mf_config_get("MF_OUT_DIR") : mf_config_require("MF_OUT_DIR");
-	mo.seed_root = mf_config_get("MF_SEED_ROOT");
+	mo.seed_root = mf_config_require("MF_SEED_ROOT");
 	mo.mediainfo_timeout = 60;
 
 	struct mf_stream_ops ops = { .record = mf_meta_record, .flush = mf_meta_flush, .ctx = &mo,

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "json.h"
 #include "log.h"
 #include "qbt.h"
 #include "record.h"
@@ -20,6 +21,18 @@ usage(FILE *f, int code)
 	    "                  [--up-limit BYTES] [--retries N] [--retry-time SECONDS]\n"
 	    "                  [--timeout SECONDS] < records > records\n");
 	exit(code);
+}
+
+static struct mf_roots roots;
+
+/* The torrent and the staged folder a record names lie in the roots set, or it is refused. */
+static enum mf_rec_result
+handle(cJSON *rec, void *run)
+{
+	if (mf_json_str(rec, "torrent.path") &&
+	    mf_rec_paths_ok(rec, MF_RF_TORRENT | MF_RF_STAGING, &roots, "upload") != 0)
+		return MF_REC_FAIL;
+	return mf_qbt_record(rec, run);
 }
 
 int
@@ -140,7 +153,9 @@ main(int argc, char **argv)
 	run.dry_run = dry;
 	run.max_torrent = 32u << 20;
 
-	struct mf_stream_ops ops = { .record = mf_qbt_record, .flush = mf_qbt_flush,
+	roots.seed_root = run.seed_root;
+	roots.out_dir = mf_config_get("MF_OUT_DIR");
+	struct mf_stream_ops ops = { .record = handle, .flush = mf_qbt_flush,
 	    .ctx = &run, .stage = "upload" };
 	rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
 	if (rc == 0 && run.failed)

@@ -16,6 +16,7 @@
 #include "metainfo.h"
 #include "record.h"
 #include "torrent.h"
+#include "url.h"
 
 static struct mf_topts opts;
 static const char *out_dir;
@@ -29,6 +30,7 @@ usage(FILE *fp, int code)
 	    "       mf-torrent [options] [--name NAME] PATH [-o FILE]\n"
 	    "       mf-torrent [-j N] [--progress] --check TORRENT PATH\n"
 	    "       mf-torrent --modify TORRENT [-o FILE] [--dry-run] [keys] [--name NAME]\n"
+	    "       mf-torrent --check-announce\n"
 	    "options: [-l EXP] [-m EXP] [-j N] [--exclude GLOB]... [--force] [--verify]\n"
 	    "         [--progress] [keys]\n"
 	    "keys:    [-s SOURCE] [-p | --public] [-c TEXT] [-w URL]... [-e] [--no-creator]\n"
@@ -137,9 +139,10 @@ handle(cJSON *rec, void *ctx)
 	char err[2048], *out;
 	size_t n;
 
-	(void)ctx;
 	if (!dir)
 		return MF_REC_SKIP;
+	if (mf_rec_paths_ok(rec, MF_RF_STAGING, ctx, "torrent") != 0)
+		return MF_REC_FAIL;
 	if (!name) {
 		const char *s = strrchr(dir, '/');
 
@@ -168,20 +171,36 @@ handle(cJSON *rec, void *ctx)
 /*
  * MF_ANNOUNCE_URL, else the whole of MF_ANNOUNCE_URL_FILE: one URL a line gives
  * announce-list as white space does in MF_ANNOUNCE_URL (mf_config_secret keeps one line).
+ * Every URL is checked (lib/url): exit 78 naming the key, and the file's line, never the
+ * value (its path is the passkey).  *n gets the number of URLs.
  */
 static char *
-announce_urls(void)
+announce_urls(long *n)
 {
 	const char *path = mf_config_get("MF_ANNOUNCE_URL_FILE");
-	char *s;
+	char why[200], *s;
+	size_t len, line;
 
-	if (mf_config_get("MF_ANNOUNCE_URL") || !path)
-		return mf_config_secret("MF_ANNOUNCE_URL", NULL);
-	if (!(s = mf_read_file(path, 1 << 16, NULL)))
+	*n = 0;
+	if (mf_config_get("MF_ANNOUNCE_URL") || !path) {
+		if (!(s = mf_config_secret("MF_ANNOUNCE_URL", NULL)))
+			return NULL;
+		if ((*n = mf_announce_check(s, strlen(s), 0, NULL, why, sizeof why)) < 0) {
+			mf_secret_free(s);
+			mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL: %s (the value is not shown: it holds "
+			    "the passkey)", why);
+		}
+		return s;
+	}
+	if (!(s = mf_read_file(path, 1 << 16, &len)))
 		mf_err(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s", path);
-	if (!s[strspn(s, " \t\r\n")]) {
+	if ((*n = mf_announce_check(s, len, 1, &line, why, sizeof why)) < 0) {
 		mf_secret_free(s);
-		mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s: file is empty", path);
+		if (line == 0)
+			mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s: %s (the file is empty?)", path,
+			    why);
+		mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL_FILE %s line %zu: %s (the line is not shown: "
+		    "it holds the passkey)", path, line, why);
 	}
 	return s;
 }
@@ -265,7 +284,7 @@ main(int argc, char **argv)
 {
 	enum {
 		O_EXCLUDE = 256, O_FORCE, O_VERIFY, O_PROGRESS, O_CHECK, O_NAME, O_PUBLIC,
-		O_NOCREATOR, O_MODIFY, O_DRYRUN
+		O_NOCREATOR, O_MODIFY, O_DRYRUN, O_CHECK_ANNOUNCE
 	};
 	static const struct option longopts[] = {
 		{ "help", no_argument, NULL, 'h' },
@@ -281,6 +300,7 @@ main(int argc, char **argv)
 		{ "verify", no_argument, NULL, O_VERIFY },
 		{ "progress", no_argument, NULL, O_PROGRESS },
 		{ "check", required_argument, NULL, O_CHECK },
+		{ "check-announce", no_argument, NULL, O_CHECK_ANNOUNCE },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "comment", required_argument, NULL, 'c' },
 		{ "name", required_argument, NULL, O_NAME },
@@ -296,7 +316,8 @@ main(int argc, char **argv)
 	const char *output = NULL, *check_torrent = NULL, *source_flag = NULL;
 	const char *comment_flag = NULL, *modify_torrent = NULL;
 	char *announce;
-	int c, rc, private_flag = -1, dry_run = 0;
+	int c, rc, private_flag = -1, dry_run = 0, check_announce = 0;
+	long nannounce;
 
 	mf_setprog(argv[0]);
 	while ((c = getopt_long(argc, argv, "hVo:l:m:j:s:dvc:w:pe", longopts, NULL)) != -1) {
@@ -339,6 +360,9 @@ main(int argc, char **argv)
 			break;
 		case O_CHECK:
 			check_torrent = optarg;
+			break;
+		case O_CHECK_ANNOUNCE:
+			check_announce = 1;
 			break;
 		case 'v':
 			mf_verbose++;
@@ -391,7 +415,7 @@ main(int argc, char **argv)
 	if (modify_torrent) {
 		/* Only the keys: nothing that reads the data or walks a folder. */
 		if (argc != 0 || opts.exp || opts.max_exp || opts.jobs || opts.nexclude ||
-		    opts.force || opts.verify || opts.progress ||
+		    opts.force || opts.verify || opts.progress || check_announce ||
 		    (!output && strcmp(modify_torrent, "-") == 0))
 			usage(stderr, EX_USAGE);
 		if ((rc = mf_config_load()) != 0)
@@ -402,13 +426,14 @@ main(int argc, char **argv)
 		opts.private = private_flag;
 		opts.comment = comment_flag;
 		opts.webseeds = webseeds;
-		announce = announce_urls();
+		announce = announce_urls(&nannounce);
 		opts.announce = announce;
 		rc = modify(modify_torrent, output, dry_run);
 		mf_secret_free(announce);
 		return rc;
 	}
-	if (argc > 1 || (argc == 0 && output) || dry_run || (argc == 0 && opts.name))
+	if (argc > 1 || (argc == 0 && output) || dry_run || (argc == 0 && opts.name) ||
+	    (check_announce && (argc || output)))
 		usage(stderr, EX_USAGE);
 	if ((rc = mf_config_load()) != 0)
 		return rc;
@@ -418,8 +443,16 @@ main(int argc, char **argv)
 	opts.comment = comment_flag ? comment_flag : mf_config_get("MF_COMMENT");
 	opts.webseeds = webseeds ? webseeds : mf_config_get("MF_WEB_SEEDS");
 	/* The passkey only ever comes from the environment or the configuration file. */
-	announce = announce_urls();
+	announce = announce_urls(&nannounce);
 	opts.announce = announce;
+	if (check_announce) {
+		/* For `mamfast check`: the URLs are well formed (never printed). */
+		mf_secret_free(announce);
+		if (nannounce == 0)
+			mf_errx(EX_CONFIG, "MF_ANNOUNCE_URL is not set (nor MF_ANNOUNCE_URL_FILE)");
+		printf("%ld announce URL%s well formed\n", nannounce, nannounce == 1 ? "" : "s");
+		return 0;
+	}
 	if (argc == 1) {
 		struct mf_tresult r;
 		char err[2048], *out;
@@ -446,6 +479,8 @@ main(int argc, char **argv)
 		return rc;
 	}
 	out_dir = mf_config_require("MF_OUT_DIR");
+	/* Only staged folders are hashed: the walk checks again on the folder it opened. */
+	opts.within = mf_config_require("MF_SEED_ROOT");
 	/* Paths in records are absolute (as mf-meta makes its own from a relative MF_OUT_DIR). */
 	if (*out_dir != '/') {
 		char cwd[PATH_MAX], *abs;
@@ -455,7 +490,8 @@ main(int argc, char **argv)
 		out_dir = abs;
 	}
 	{
-		struct mf_stream_ops ops = { .record = handle };
+		struct mf_roots roots = { NULL, opts.within, out_dir };
+		struct mf_stream_ops ops = { .record = handle, .ctx = &roots };
 
 		rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
 	}

@@ -1046,22 +1046,17 @@ mf_audio_read_src(const struct mf_mp4 *m, struct mf_audio *a, char *err, size_t 
 }
 
 int
-mf_audio_read(const char *path, struct mf_audio *a, char *err, size_t n)
+mf_audio_read(int fd, struct mf_audio *a, char *err, size_t n)
 {
 	struct mf_mp4 m;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
-	if (fd < 0 || mf_mp4_open(&m, fd, 0) != 0) {
+	if (mf_mp4_open(&m, fd, 0) != 0) {
 		if (n)
 			snprintf(err, n, "cannot read: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
 		memset(a, 0, sizeof *a);
 		return -1;
 	}
-	rc = mf_audio_read_src(&m, a, err, n);
-	close(fd);
-	return rc;
+	return mf_audio_read_src(&m, a, err, n);
 }
 
 cJSON *
@@ -1099,26 +1094,34 @@ mf_audio_json(const struct mf_audio *a)
 /* ---- mediainfo ---- */
 
 int
-mf_audio_mediainfo(const char *path, double timeout, char **text, char *err, size_t n)
+mf_audio_mediainfo(int fd, double timeout, char **text, char *err, size_t n)
 {
-	char *argv[] = { (char *)"mediainfo", (char *)path, NULL };
+	char *argv[] = { (char *)"mediainfo", (char *)"/dev/fd/3", NULL };
 	posix_spawn_file_actions_t fa;
 	struct mf_buf b = { 0 };
-	int pipefd[2], status = 0;
+	int pipefd[2], status = 0, in;
 	double deadline = mf_now() + timeout;
 	pid_t pid;
 
 	*text = NULL;
+	/* A copy numbered above 3, so that the dup2 to 3 always clears close-on-exec. */
+	if ((in = fcntl(fd, F_DUPFD_CLOEXEC, 4)) < 0) {
+		fail(err, n, strerror(errno));
+		return -1;
+	}
 	if (pipe2(pipefd, O_CLOEXEC) != 0) {
 		fail(err, n, strerror(errno));
+		close(in);
 		return -1;
 	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, pipefd[1], STDOUT_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, in, 3);
 	errno = posix_spawnp(&pid, "mediainfo", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	close(pipefd[1]);
+	close(in);
 	if (errno) {
 		snprintf(err, n, "mediainfo: %s", errno == ENOENT ? "not installed" : strerror(errno));
 		close(pipefd[0]);
@@ -1157,7 +1160,7 @@ mf_audio_mediainfo(const char *path, double timeout, char **text, char *err, siz
 		free(mf_buf_take(&b));
 		return -1;
 	}
-	/* Drop "Complete name : /host/path" (a host path is nobody's business). */
+	/* Drop "Complete name : /dev/fd/3" and the warning that this name has no extension. */
 	{
 		char *t = mf_buf_take(&b), *line = t, *o = t;
 
@@ -1165,7 +1168,8 @@ mf_audio_mediainfo(const char *path, double timeout, char **text, char *err, siz
 			char *nl = strchr(line, '\n');
 			size_t len = nl ? (size_t)(nl - line + 1) : strlen(line);
 
-			if (strncmp(line, "Complete name", 13) != 0) {
+			if (strncmp(line, "Complete name", 13) != 0 &&
+			    strncmp(line, "FileExtension_Invalid", 21) != 0) {
 				memmove(o, line, len);
 				o += len;
 			}

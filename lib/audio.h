@@ -31,11 +31,11 @@ struct mf_audio {
 #define MF_AUDIO_MAX_CHAPTERS	4096
 
 /*
- * Read the facts of the audio file at path (MP4 family or MP3, told apart by content).
+ * Read the facts of the audio file open at fd (MP4 family or MP3, told apart by content).
  * Only the boxes/headers needed are read.  0 on success; -1 with a reason in err
  * ("truncated: ...", "not an MP4 or MP3 file", ...).  On success free with mf_audio_free.
  */
-int mf_audio_read(const char *path, struct mf_audio *a, char *err, size_t n);
+int mf_audio_read(int fd, struct mf_audio *a, char *err, size_t n);
 /* The same over an open source (a file or memory, see mp4.h). */
 int mf_audio_read_src(const struct mf_mp4 *src, struct mf_audio *a, char *err, size_t n);
 void mf_audio_free(struct mf_audio *a);
@@ -45,9 +45,11 @@ void mf_audio_free(struct mf_audio *a);
 cJSON *mf_audio_json(const struct mf_audio *a);
 
 /*
- * mediainfo's plain-text report on path, without its "Complete name" line (a host path).
- * 0 with *text malloc'd; -1 with a reason in err (not installed, failed, timed out).
+ * mediainfo's plain-text report on the file open at fd (handed to it as /dev/fd/3, so that
+ * it reads that file and no path is resolved again), without the lines about the name it
+ * was given ("Complete name", "FileExtension_Invalid").  0 with *text malloc'd; -1 with a
+ * reason in err (not installed, failed, timed out).
  */
-int mf_audio_mediainfo(const char *path, double timeout, char **text, char *err, size_t n);
+int mf_audio_mediainfo(int fd, double timeout, char **text, char *err, size_t n);
 
 #endif

@@ -487,7 +487,12 @@ get(struct mf_audnex *a, const char *url, int *requests, cJSON **out, char *why,
 		rc = mf_http_get(a->http, url, &r);
 		a->requests++;
 		(*requests)++;
-		if (rc < 0) {
+		if (rc < 0 && r.too_large) {
+			/* The same answer would come again: not worth another attempt. */
+			snprintf(why, wn, "%s", r.error);
+			mf_http_resp_free(&r);
+			return G_BAD;
+		} else if (rc < 0) {
 			snprintf(why, wn, "%s", r.error);
 		} else if (r.status == 200) {
 			cJSON *j;

@@ -366,18 +366,25 @@ resolve(const char *path, char *out)
 	}
 }
 
+/* 1 when the resolved path rp is the resolved root rr or below it, on a path boundary. */
+static int
+under(const char *rp, const char *rr)
+{
+	size_t n = strlen(rr);
+
+	if (n == 1)	/* root is "/" */
+		return 1;
+	return strncmp(rp, rr, n) == 0 && (rp[n] == '\0' || rp[n] == '/');
+}
+
 int
 mf_path_inside(const char *path, const char *root)
 {
 	char rp[PATH_MAX], rr[PATH_MAX];
-	size_t n;
 
 	if (resolve(path, rp) < 0 || !realpath(root, rr))
 		return -1;
-	n = strlen(rr);
-	if (n == 1)	/* root is "/" */
-		return 1;
-	return strncmp(rp, rr, n) == 0 && (rp[n] == '\0' || rp[n] == '/');
+	return under(rp, rr);
 }
 
 int
@@ -400,4 +407,132 @@ mf_relpath_safe(const char *rel)
 			return 0;	/* trailing slash */
 	}
 	return 1;
+}
+
+void
+mf_fid_of(const struct stat *st, struct mf_fid *id)
+{
+	id->dev = st->st_dev;
+	id->ino = st->st_ino;
+}
+
+int
+mf_opendir_at(int dirfd, const char *rel)
+{
+	char comp[NAME_MAX + 1];
+	int cur = dirfd, fd, e;
+
+	if (*rel == '\0')
+		return openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!mf_relpath_safe(rel)) {
+		errno = EINVAL;
+		return -1;
+	}
+	while (*rel) {
+		size_t n = strcspn(rel, "/");
+
+		if (n > NAME_MAX) {
+			fd = -1;
+			errno = ENAMETOOLONG;
+		} else {
+			memcpy(comp, rel, n);
+			comp[n] = '\0';
+			fd = openat(cur, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		e = errno;
+		if (cur != dirfd)
+			close(cur);
+		if (fd < 0) {
+			errno = e;
+			return -1;
+		}
+		cur = fd;
+		rel += n;
+		if (*rel == '/')
+			rel++;
+	}
+	return cur;
+}
+
+int
+mf_open_at(int dirfd, const char *rel, const struct mf_fid *want, struct stat *stp)
+{
+	const char *slash = strrchr(rel, '/'), *name = slash ? slash + 1 : rel;
+	struct stat st;
+	int parent = dirfd, fd, e, fl;
+
+	if (!mf_relpath_safe(rel)) {
+		errno = EINVAL;
+		return -1;
+	}
+	if (slash) {
+		char dir[PATH_MAX];
+
+		if ((size_t)(slash - rel) >= sizeof dir) {
+			errno = ENAMETOOLONG;
+			return -1;
+		}
+		memcpy(dir, rel, (size_t)(slash - rel));
+		dir[slash - rel] = '\0';
+		if ((parent = mf_opendir_at(dirfd, dir)) < 0)
+			return -1;
+	}
+	/* O_NONBLOCK: a FIFO put where a file was must not hang the open. */
+	fd = openat(parent, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	e = errno;
+	if (parent != dirfd)
+		close(parent);
+	if (fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0)
+		goto fail;
+	if (!S_ISREG(st.st_mode) || (want && (st.st_dev != want->dev || st.st_ino != want->ino))) {
+		errno = want ? ESTALE : EINVAL;
+		goto fail;
+	}
+	if ((fl = fcntl(fd, F_GETFL)) < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0)
+		goto fail;
+	if (stp)
+		*stp = st;
+	return fd;
+fail:
+	e = errno;
+	close(fd);
+	errno = e;
+	return -1;
+}
+
+int
+mf_replaced_errno(int e)
+{
+	return e == ELOOP || e == ESTALE || e == ENOTDIR;
+}
+
+char *
+mf_realpath_at(int fd, const char *name)
+{
+	char p[PATH_MAX];
+	int n = snprintf(p, sizeof p, "/proc/self/fd/%d%s%s", fd, name && *name ? "/" : "",
+	    name ? name : "");
+
+	if (n < 0 || (size_t)n >= sizeof p) {
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	return realpath(p, NULL);
+}
+
+int
+mf_fd_inside(int fd, const char *root)
+{
+	char rr[PATH_MAX], *rp = mf_realpath_at(fd, NULL);
+	int r;
+
+	if (!rp)
+		return -1;
+	r = realpath(root, rr) ? under(rp, rr) : -1;
+	free(rp);
+	return r;
 }

@@ -3,6 +3,7 @@
 #define MF_FILE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 /*
@@ -68,5 +69,47 @@ int mf_path_inside(const char *path, const char *root);
 
 /* 1 when path (relative) has no "..", no empty or "." component, and no leading '/'. */
 int mf_relpath_safe(const char *rel);
+
+/*
+ * Opening below a folder descriptor, never through a symbolic link, so that a path swapped
+ * for a link (or a folder for a link to another one) between a walk and a read cannot lead
+ * out of the folder.  The identity of a file as the walk saw it is what a later open must
+ * find again.
+ */
+struct mf_fid {
+	dev_t	dev;
+	ino_t	ino;
+};
+void mf_fid_of(const struct stat *st, struct mf_fid *id);
+
+/*
+ * The folder rel below the folder dirfd ("" is dirfd itself), each component opened with
+ * O_DIRECTORY | O_NOFOLLOW: a symbolic link anywhere fails (ELOOP or ENOTDIR); rel must be
+ * mf_relpath_safe (EINVAL).  Returns a new descriptor or -1 with errno; at most one more is
+ * open meanwhile.
+ */
+int mf_opendir_at(int dirfd, const char *rel);
+
+/*
+ * The regular file rel below dirfd, read-only, with no symbolic link followed anywhere in
+ * rel (folders as mf_opendir_at, the file with O_NOFOLLOW; a FIFO or device is never
+ * opened for reading: EINVAL).  When want is given the file must be that device and inode:
+ * ESTALE otherwise (it was replaced since the walk).  st (may be NULL) gets its fstat.
+ * Returns the descriptor or -1 with errno (ELOOP for a link where the file was).
+ */
+int mf_open_at(int dirfd, const char *rel, const struct mf_fid *want, struct stat *st);
+
+/* 1 when e is how mf_open_at says "not the file the walk found": a link, or replaced. */
+int mf_replaced_errno(int e);
+
+/*
+ * The absolute path, symbolic links resolved, of name in the folder fd (NULL or "": of the
+ * folder itself), through /proc/self/fd: what the descriptor really is, not what a path
+ * names now.  malloc'd, or NULL with errno.
+ */
+char *mf_realpath_at(int fd, const char *name);
+
+/* mf_path_inside for what the folder descriptor fd really is: 1 inside root, 0 not, -1. */
+int mf_fd_inside(int fd, const char *root);
 
 #endif

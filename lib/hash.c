@@ -46,20 +46,64 @@ mf_hash_npieces(uint64_t total, uint64_t plen)
 	return plen ? (size_t)((total + plen - 1) / plen) : 0;
 }
 
-/* Keep the first error: "<what><path>", with ": strerror(e)" unless e is EAGAIN. */
+/* Keep the first error (message msg, errno e) and stop the workers. */
 static void
-set_err(struct shared *sh, int e, const char *what, const char *path)
+set_msg(struct shared *sh, int e, const char *msg)
 {
 	pthread_mutex_lock(&sh->mu);
 	if (!sh->err_set) {
 		sh->err_set = 1;
 		sh->err_no = e;
-		snprintf(sh->err, sh->errsz, "%s%s%s%s", what, path, e == EAGAIN ? "" : ": ",
-		    e == EAGAIN ? "" : strerror(e));
+		snprintf(sh->err, sh->errsz, "%s", msg);
 	}
 	/* The workers poll stop without the lock: an atomic store, as their load is. */
 	__atomic_store_n(&sh->stop, 1, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&sh->mu);
+}
+
+/* set_msg of "<what><path>", with ": strerror(e)" unless e is EAGAIN. */
+static void
+set_err(struct shared *sh, int e, const char *what, const char *path)
+{
+	char msg[1024];
+
+	snprintf(msg, sizeof msg, "%s%s%s%s", what, path, e == EAGAIN ? "" : ": ",
+	    e == EAGAIN ? "" : strerror(e));
+	set_msg(sh, e, msg);
+}
+
+int
+mf_hash_open(const struct mf_hjob *job, const struct mf_tfile *f, char *err, size_t errsz)
+{
+	struct stat st;
+	int fd = mf_open_at(job->dirfd, f->src, &f->id, &st), e = errno;
+
+	if (fd < 0 && mf_replaced_errno(e)) {
+		snprintf(err, errsz, "file replaced while it was hashed (a symbolic link now, or "
+		    "not the file the walk found): %s", f->path);
+		errno = ESTALE;
+	} else if (fd < 0) {
+		snprintf(err, errsz, "cannot open %s: %s", f->path, strerror(e));
+		errno = e;
+	} else if ((uint64_t)st.st_size != f->len) {
+		snprintf(err, errsz, "file changed size while it was hashed: %s", f->path);
+		close(fd);
+		fd = -1;
+		errno = EAGAIN;
+	}
+	return fd;
+}
+
+/* mf_hash_open, its failure kept as the job's error. */
+static int
+open_file(struct shared *sh, const struct mf_tfile *f)
+{
+	char msg[1024];
+	int fd = mf_hash_open(sh->job, f, msg, sizeof msg);
+
+	if (fd < 0)
+		set_msg(sh, errno, msg);
+	return fd;
 }
 
 /* Index of the first file whose bytes reach past offset pos. */
@@ -123,19 +167,11 @@ run_range(struct worker *w, EVP_MD_CTX *ctx)
 			continue;
 		}
 		if (open_fi != fi) {
-			struct stat st;
-
 			if (fd >= 0)
 				close(fd);
 			open_fi = fi;
-			if ((fd = open(f->src, O_RDONLY | O_CLOEXEC)) < 0) {
-				set_err(sh, errno, "cannot open ", f->path);
+			if ((fd = open_file(sh, f)) < 0)
 				return -1;
-			}
-			if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != f->len) {
-				set_err(sh, EAGAIN, "file changed size while it was hashed: ", f->path);
-				goto fail;
-			}
 			posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 		}
 		n = fend - pos;

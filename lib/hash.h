@@ -5,18 +5,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "file.h"
+
 struct mf_progress;
 
 /* One file in piece space: its bytes are [off, off + len) of the concatenated content. */
 struct mf_tfile {
 	char		*path;		/* '/'-joined path inside the torrent */
-	char		*src;		/* the file that is read */
+	char		*src;		/* the file that is read: relative to the job's dirfd */
 	char		*key;		/* sort key (walk only) */
+	struct mf_fid	id;		/* what the walk found at src: what is read must be it */
 	uint64_t	len, off;
 	int		missing;	/* absent or of another size: pieces over it are not read */
 };
 
 struct mf_hjob {
+	int			dirfd;		/* the folder every src is below */
 	const struct mf_tfile	*files;		/* in torrent order, offsets set */
 	size_t			nfiles;
 	uint64_t		total;		/* sum of the lengths */
@@ -34,10 +38,20 @@ size_t mf_hash_npieces(uint64_t total, uint64_t plen);
 
 /*
  * Hash every piece.  Each worker preads its own contiguous range of pieces, keeps at most
- * one file open, and uses one fixed buffer, so memory and descriptors stay bounded.  A file
- * that cannot be opened, is shorter or longer than expected, or fails to read stops the
- * job: returns -1 with a message in err (and errno set; EAGAIN when the file changed size).
+ * one file open, and uses one fixed buffer, so memory and descriptors stay bounded.  Files
+ * are opened with mf_hash_open.  A file that cannot be opened, is not the one the walk
+ * found, is shorter or longer than expected, or fails to read stops the job: returns -1
+ * with a message in err (and errno set; EAGAIN when the file changed size, ESTALE when it
+ * was replaced).
  */
 int mf_hash_pieces(struct mf_hjob *job, char *err, size_t errsz);
+
+/*
+ * Open f for reading as a read loop must: below job->dirfd with no symbolic link followed,
+ * the very file (device, inode) the walk found, of the size it found.  Returns the
+ * descriptor, or -1 with errno (ESTALE: replaced; EAGAIN: another size) and a message
+ * naming f->path in err.
+ */
+int mf_hash_open(const struct mf_hjob *job, const struct mf_tfile *f, char *err, size_t errsz);
 
 #endif

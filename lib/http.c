@@ -69,8 +69,10 @@ on_body(char *ptr, size_t size, size_t nmemb, void *ud)
 	struct mf_http_resp *r = ud;
 	size_t n = size * nmemb;
 
-	if (n > MF_HTTP_MAX_BODY - r->len)
-		return 0;	/* too large: libcurl aborts with CURLE_WRITE_ERROR */
+	if (n > MF_HTTP_MAX_BODY - r->len) {
+		r->too_large = 1;
+		return 0;	/* libcurl aborts with CURLE_WRITE_ERROR */
+	}
 	char *nb = realloc(r->body, r->len + n + 1);
 	if (!nb)
 		return 0;
@@ -143,7 +145,13 @@ perform(struct mf_http *h, const char *url, struct mf_http_resp *r)
 	if (rc != CURLE_OK) {
 		r->transport = rc;
 		r->status = 0;
-		snprintf(r->error, sizeof r->error, "%s", *errbuf ? errbuf : curl_easy_strerror(rc));
+		/* Not libcurl's "Failure writing output to destination": it was our limit. */
+		if (r->too_large)
+			snprintf(r->error, sizeof r->error, "the answer exceeded %u bytes, the most "
+			    "taken from a server", MF_HTTP_MAX_BODY);
+		else
+			snprintf(r->error, sizeof r->error, "%s", *errbuf ? errbuf :
+			    curl_easy_strerror(rc));
 		return -1;
 	}
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);

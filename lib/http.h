@@ -13,6 +13,7 @@ struct mf_http_resp {
 	double	retry_after;	/* seconds from a Retry-After header, or -1 */
 	int	transport;	/* 0, or the libcurl error code */
 	char	error[256];	/* transport error text (never contains credentials) */
+	int	too_large;	/* the body went over MF_HTTP_MAX_BODY (error says so) */
 };
 
 #define MF_HTTP_MAX_BODY (64u << 20)

@@ -765,14 +765,20 @@ is_audio_name(const char *p)
 	return 0;
 }
 
-/* The main audio file: the first audio file in staging order (else in name order). */
+/*
+ * The main audio file, as a path below the staging folder dir (open at dfd): the first
+ * audio file in staging order (else in name order).  NULL when there is none; "" when
+ * staging.files names one that is not below dir.
+ */
 static char *
-main_audio(const cJSON *rec, const char *dir)
+main_audio(const cJSON *rec, const char *dir, int dfd)
 {
 	const cJSON *files = mf_json_path(rec, "staging.files"), *e;
-	char *best = NULL, *path = NULL;
+	size_t dl = strlen(dir);
 	struct dirent *de;
+	char *best = NULL;
 	DIR *d;
+	int fd;
 
 	cJSON_ArrayForEach(e, files) {
 		const char *dst = mf_json_str(e, "dst");
@@ -780,13 +786,15 @@ main_audio(const cJSON *rec, const char *dir)
 		if (!dst || !is_audio_name(dst))
 			continue;
 		if (dst[0] == '/')
-			return strdup(dst);
-		if (asprintf(&path, "%s/%s", dir, dst) < 0)
-			return NULL;
-		return path;
+			dst = strncmp(dst, dir, dl) == 0 && dst[dl] == '/' ? dst + dl + 1 : "";
+		return strdup(mf_relpath_safe(dst) ? dst : "");
 	}
-	if (!(d = opendir(dir)))
+	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return NULL;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return NULL;
+	}
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.' || !is_audio_name(de->d_name))
 			continue;
@@ -796,10 +804,7 @@ main_audio(const cJSON *rec, const char *dir)
 		}
 	}
 	closedir(d);
-	if (best && asprintf(&path, "%s/%s", dir, best) < 0)
-		path = NULL;
-	free(best);
-	return path;
+	return best;
 }
 
 static void
@@ -857,22 +862,64 @@ cross_check(const cJSON *audnex, const cJSON *audio, cJSON *warnings, const cJSO
 /*
  * Group commit: a record's files are written to temporary files beside their paths, and
  * mf_meta_flush makes the whole batch durable and renames it into place before any of its
- * records is emitted: two syncfs per batch instead of two fsyncs per file.
+ * records is emitted: two syncfs per batch instead of two fsyncs per file.  A temporary
+ * file is closed as soon as it is written, so a batch holds no descriptor per file: only
+ * one folder per filesystem, opened before its first file is written, so that its syncfs
+ * reports every write-back error of the batch.
  */
 struct pending {
-	int	fd;
 	char	tmp[PATH_MAX];
 	char	*path;
+	int	held;		/* its filesystem is in fsys[] (else it syncs itself) */
 };
 static struct pending *pend;
 static size_t npend, cappend;
+static struct {
+	int	fd;
+	dev_t	dev;
+} fsys[8];
+static size_t nfsys;
+
+/* Hold a descriptor on the filesystem of path's folder; 1 when held, 0 when the table is
+ * full (the caller syncs that file itself), -1 with errno. */
+static int
+hold_fs(const char *path)
+{
+	char *dir = strdup(path), *slash = dir ? strrchr(dir, '/') : NULL;
+	struct stat st;
+	int fd;
+
+	if (!dir)
+		return -1;
+	if (slash)
+		*slash = '\0';
+	fd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	free(dir);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	for (size_t i = 0; i < nfsys; i++)
+		if (fsys[i].dev == st.st_dev) {
+			close(fd);
+			return 1;
+		}
+	if (nfsys == sizeof fsys / sizeof fsys[0]) {
+		close(fd);
+		return 0;
+	}
+	fsys[nfsys].fd = fd;
+	fsys[nfsys++].dev = st.st_dev;
+	return 1;
+}
 
 /* Stage text for path (after sweeping what a killed run left); 0, or -1 with errno. */
 static int
 write_text(const char *path, const char *text)
 {
 	struct pending *p;
-	int e;
+	int fd, held, e;
 
 	if (npend == cappend) {
 		size_t nc = cappend ? cappend * 2 : 64;
@@ -884,14 +931,25 @@ write_text(const char *path, const char *text)
 	}
 	p = &pend[npend];
 	mf_atomic_sweep(path);
-	if ((p->fd = mf_atomic_open(path, MF_FILE_MODE, p->tmp, sizeof p->tmp)) < 0)
+	if ((held = hold_fs(path)) < 0)
 		return -1;
-	if (mf_write_all(p->fd, text, strlen(text)) != 0 || !(p->path = strdup(path))) {
+	if ((fd = mf_atomic_open(path, MF_FILE_MODE, p->tmp, sizeof p->tmp)) < 0)
+		return -1;
+	if (mf_write_all(fd, text, strlen(text)) != 0 || (!held && fsync(fd) != 0) ||
+	    !(p->path = strdup(path))) {
 		e = errno;
-		mf_atomic_abort(p->fd, p->tmp);
+		mf_atomic_abort(fd, p->tmp);
 		errno = e;
 		return -1;
 	}
+	if (close(fd) != 0) {
+		e = errno;
+		mf_atomic_abort(-1, p->tmp);
+		free(p->path);
+		errno = e;
+		return -1;
+	}
+	p->held = held;
 	npend++;
 	return 0;
 }
@@ -902,48 +960,20 @@ drop_pending(size_t mark)
 {
 	while (npend > mark) {
 		npend--;
-		mf_atomic_abort(pend[npend].fd, pend[npend].tmp);
+		mf_atomic_abort(-1, pend[npend].tmp);
 		free(pend[npend].path);
 	}
 }
 
-/* syncfs once per filesystem among the fds (or the folders of the paths); 0 or -1. */
+/* syncfs each filesystem the batch wrote to; 0 or -1. */
 static int
-sync_all(int folders)
+sync_all(void)
 {
-	dev_t seen[8];
-	size_t nseen = 0;
 	int rc = 0;
 
-	for (size_t i = 0; i < npend; i++) {
-		struct stat st;
-		int fd = pend[i].fd, own = 0;
-		size_t k;
-
-		if (folders) {
-			char *dir = strdup(pend[i].path), *slash = dir ? strrchr(dir, '/') : NULL;
-
-			if (slash)
-				*slash = '\0';
-			fd = dir ? open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
-			free(dir);
-			own = 1;
-		}
-		if (fd < 0 || fstat(fd, &st) != 0) {
+	for (size_t i = 0; i < nfsys; i++)
+		if (syncfs(fsys[i].fd) != 0)
 			rc = -1;
-		} else {
-			for (k = 0; k < nseen && seen[k] != st.st_dev; k++)
-				;
-			if (k == nseen) {
-				if (syncfs(fd) != 0)
-					rc = -1;
-				if (nseen < sizeof seen / sizeof seen[0])
-					seen[nseen++] = st.st_dev;
-			}
-		}
-		if (own && fd >= 0)
-			close(fd);
-	}
 	return rc;
 }
 
@@ -953,32 +983,28 @@ mf_meta_flush(void *ctx)
 	int rc = 0;
 
 	(void)ctx;
-	if (!npend)
-		return 0;
-	if (sync_all(0) != 0) {
+	if (npend && sync_all() != 0) {
 		mf_warn("making the MAM JSON files durable");
 		rc = EX_IOERR;
 	}
 	for (size_t i = 0; i < npend; i++) {
-		if (close(pend[i].fd) != 0 && !rc) {
-			mf_warn("%s", pend[i].tmp);
-			rc = EX_IOERR;
-		}
-		pend[i].fd = -1;
-		if (rc || rename(pend[i].tmp, pend[i].path) != 0) {
+		if (rc || rename(pend[i].tmp, pend[i].path) != 0 ||
+		    (!pend[i].held && mf_fsync_dir(pend[i].path) != 0)) {
 			if (!rc)
 				mf_warn("cannot rename into %s", pend[i].path);
 			rc = EX_IOERR;
 			unlink(pend[i].tmp);
 		}
 	}
-	if (!rc && sync_all(1) != 0) {
+	if (npend && !rc && sync_all() != 0) {
 		mf_warn("making the MAM JSON folders durable");
 		rc = EX_IOERR;
 	}
 	for (size_t i = 0; i < npend; i++)
 		free(pend[i].path);
 	npend = 0;
+	while (nfsys > 0)
+		close(fsys[--nfsys].fd);
 	return rc;
 }
 
@@ -1007,21 +1033,43 @@ mf_meta_record(cJSON *rec, void *ctx)
 	enum mf_rec_result rc = MF_REC_FAIL;
 	size_t mark = npend;
 	struct mf_mam_in in;
+	const struct mf_roots roots = { NULL, o->seed_root, o->out_dir };
 	struct stat st;
+	int dfd, afd = -1;
 
-	if (done && old && !o->force && stat(old, &st) == 0)
-		return MF_REC_SKIP;	/* resume: this record's metadata is already written */
+	if (done && old && !o->force) {
+		if (mf_rec_paths_ok(rec, MF_RF_MAM_JSON, &roots, "metadata") != 0)
+			return MF_REC_FAIL;
+		if (stat(old, &st) == 0)
+			return MF_REC_SKIP;	/* resume: this record's metadata is written */
+	}
 	if (!dir || !plain_name(name)) {
 		mf_rec_error(rec, "metadata", 0, "no staging.dir and staging.name (a plain folder "
 		    "name): run mf-stage first");
 		return MF_REC_FAIL;
 	}
+	if (mf_rec_paths_ok(rec, MF_RF_STAGING, &roots, "metadata") != 0)
+		return MF_REC_FAIL;
+	/* The staged files are read below this descriptor, never through a link. */
+	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if ((dfd < 0 && errno != ENOENT) ||
+	    (dfd >= 0 && o->seed_root && mf_fd_inside(dfd, o->seed_root) != 1)) {
+		mf_rec_error(rec, "metadata", 0, "staging.dir %s is not a folder inside "
+		    "MF_SEED_ROOT (%s): refused", dir, dfd < 0 ? strerror(errno) :
+		    "a symbolic link on its path?");
+		if (dfd >= 0)
+			close(dfd);
+		return MF_REC_FAIL;
+	}
 	warnings = cJSON_CreateArray();
 
-	if (!(file = main_audio(rec, dir))) {
+	if (dfd < 0 || !(file = main_audio(rec, dir, dfd))) {
 		warn_rec(warnings, rec, "no audio file in %s: no audio facts", dir);
-	} else if (mf_path_inside(file, dir) != 1) {
+	} else if (!*file) {
 		warn_rec(warnings, rec, "the main audio file is outside the staging folder: ignored");
+	} else if ((afd = mf_open_at(dfd, file, NULL, NULL)) < 0) {
+		warn_rec(warnings, rec, "audio facts: %s: %s", file, errno == ELOOP ?
+		    "a symbolic link, not the staged file: not read" : strerror(errno));
 	} else {
 		struct mf_audio a;
 		const char *base = strrchr(file, '/'), *dot;
@@ -1031,7 +1079,7 @@ mf_meta_record(cJSON *rec, void *ctx)
 			for (size_t i = 0; dot[1 + i]; i++)
 				container[i] = (char)toupper((unsigned char)dot[1 + i]);
 		}
-		if (mf_audio_read(file, &a, err, sizeof err) != 0) {
+		if (mf_audio_read(afd, &a, err, sizeof err) != 0) {
 			warn_rec(warnings, rec, "audio facts: %s: %s", base, err);
 		} else {
 			audio = mf_audio_json(&a);
@@ -1039,10 +1087,13 @@ mf_meta_record(cJSON *rec, void *ctx)
 				snprintf(container, sizeof container, "%s", a.container);
 			mf_audio_free(&a);
 		}
-		if (o->mediainfo && mf_audio_mediainfo(file, o->mediainfo_timeout, &mi, err,
+		if (o->mediainfo && mf_audio_mediainfo(afd, o->mediainfo_timeout, &mi, err,
 		    sizeof err) != 0)
 			warn_rec(warnings, rec, "%s: the report is built from our own facts", err);
+		close(afd);
 	}
+	if (dfd >= 0)
+		close(dfd);
 
 	if (!o->audnex) {
 		/* Audnex switched off: nothing to say. */

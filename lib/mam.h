@@ -63,7 +63,7 @@ struct mf_meta_opts {
 	const struct mf_categories *cats;
 	const struct mf_naming	*naming;	/* data/naming.json (MF_NAMING) */
 	const char		*out_dir;	/* MF_OUT_DIR; may be NULL with dry_run */
-	const char		*seed_root;	/* MF_SEED_ROOT (never written into); may be NULL */
+	const char		*seed_root;	/* MF_SEED_ROOT: staged folders are read there only */
 	int			dry_run;	/* compute everything, write nothing */
 	int			force;		/* redo records whose metadata checkpoint is set */
 	int			mediainfo;	/* add mediainfo's own report when installed */

@@ -86,6 +86,13 @@ mf_qbt_new(const struct mf_qbt_opts *o)
 		    "MF_QBT_PASS (or MF_QBT_PASS_FILE) instead");
 		return NULL;
 	}
+	if (strpbrk(u, "?#")) {
+		/* Nor this: a query string can carry a password (?password=...) just as well. */
+		mf_warnx("MF_QBT_URL carries a query string or a fragment ('?' or '#'): give the "
+		    "server's address only, credentials in MF_QBT_USER and MF_QBT_PASS (or "
+		    "MF_QBT_PASS_FILE)");
+		return NULL;
+	}
 	if (strncmp(u, "http://", 7) && strncmp(u, "https://", 8)) {
 		mf_warnx("MF_QBT_URL %s: not an http:// or https:// URL", u);
 		return NULL;

@@ -1,5 +1,6 @@
 /* record: the NDJSON record stream every mf-* filter runs (see docs/records.md). */
 #include "record.h"
+#include "file.h"
 #include "json.h"
 #include "log.h"
 
@@ -118,6 +119,35 @@ mf_rec_id(const cJSON *rec)
 	if (!id)
 		id = mf_json_str(rec, "source_dir");
 	return id ? id : "?";
+}
+
+int
+mf_rec_paths_ok(cJSON *rec, unsigned fields, const struct mf_roots *roots, const char *stage)
+{
+	const struct {
+		unsigned	bit;
+		const char	*field, *key, *root;
+	} f[] = {
+		{ MF_RF_SOURCE, "source_dir", "MF_LIBRARY", roots->library },
+		{ MF_RF_STAGING, "staging.dir", "MF_SEED_ROOT", roots->seed_root },
+		{ MF_RF_TORRENT, "torrent.path", "MF_OUT_DIR", roots->out_dir },
+		{ MF_RF_MAM_JSON, "meta.mam_json", "MF_OUT_DIR", roots->out_dir },
+	};
+
+	for (size_t i = 0; i < sizeof f / sizeof f[0]; i++) {
+		const char *root = f[i].root, *path = mf_json_str(rec, f[i].field);
+		int r;
+
+		if (!(fields & f[i].bit) || !root || !path)
+			continue;
+		if ((r = path[0] == '/' ? mf_path_inside(path, root) : 0) == 1)
+			continue;
+		mf_rec_error(rec, stage, 0, r == 0 ? "%s %s lies outside %s %s: refused" :
+		    "%s %s: cannot tell whether it lies inside %s %s: refused", f[i].field, path,
+		    f[i].key, root);
+		return -1;
+	}
+	return 0;
 }
 
 static char last_msg[2048];

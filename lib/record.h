@@ -68,6 +68,21 @@ const char *mf_rec_id(const cJSON *rec);
 void mf_rec_report(const cJSON *rec);
 void mf_rec_report_end(void);
 
+/*
+ * The folders a record names, each against the root a tool may touch it in: source_dir in
+ * MF_LIBRARY, staging.dir in MF_SEED_ROOT, torrent.path and meta.mam_json in MF_OUT_DIR.
+ * A tool checks the fields it is about to use (MF_RF_*); a field that is absent, or whose
+ * root is NULL, is not checked.  0 when all lie inside (symbolic links resolved, on a path
+ * boundary); -1 after setting rec.error (stage, not retryable) naming the field, its path
+ * and the root's key.
+ */
+enum { MF_RF_SOURCE = 1, MF_RF_STAGING = 2, MF_RF_TORRENT = 4, MF_RF_MAM_JSON = 8 };
+struct mf_roots {
+	const char	*library, *seed_root, *out_dir;
+};
+int mf_rec_paths_ok(cJSON *rec, unsigned fields, const struct mf_roots *roots,
+    const char *stage);
+
 /* Write one record as a line and flush; 0 on success, -1 on a write error. */
 int mf_rec_write(FILE *out, const cJSON *rec);
 

@@ -23,9 +23,12 @@ static const char *how_name[] = { "link", "copy", "exists" };
 
 struct item {
 	char		 src[PATH_MAX];
+	const char	*rel;		/* src below the source folder */
 	char		 dst[PATH_MAX];
 	char		 ext[32];
 	struct stat	 st;
+	size_t		 group, part;	/* its extension's group, its number in it */
+	size_t		 count;		/* a group's first item: files in the group */
 	enum how	 how;
 	int		 replace;	/* --force over other content */
 	int		 made;		/* created by this run (removed on failure) */
@@ -56,17 +59,69 @@ mf_ext_listed(const char *list, const char *name)
 	return 0;
 }
 
+/*
+ * The source folder is read through descriptors, never through its path again: the
+ * folder itself (held for the whole record) and the subfolder of the file at hand (one at
+ * a time: files[] is sorted, so a subfolder's files come together), each opened with
+ * O_NOFOLLOW.  A folder swapped for a link (or a file for another) after the checks can
+ * then not make us link or copy anything from outside; what was linked is checked to be
+ * the file planned, and undone when it is not.
+ */
+struct srcdir {
+	int	fd;		/* the source folder */
+	int	sub;		/* the subfolder subrel, or -1 */
+	char	subrel[PATH_MAX];
+};
+
+/* The descriptor of the folder holding it->rel (its name there in *name); -1 with errno. */
+static int
+src_folder(struct srcdir *sd, const struct item *it, const char **name)
+{
+	const char *slash = strrchr(it->rel, '/');
+	size_t n = slash ? (size_t)(slash - it->rel) : 0;
+
+	*name = slash ? slash + 1 : it->rel;
+	if (!slash)
+		return sd->fd;
+	if (sd->sub >= 0 && strlen(sd->subrel) == n && memcmp(sd->subrel, it->rel, n) == 0)
+		return sd->sub;
+	if (sd->sub >= 0)
+		close(sd->sub);
+	sd->sub = -1;
+	if (n >= sizeof(sd->subrel)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(sd->subrel, it->rel, n);
+	sd->subrel[n] = '\0';
+	return sd->sub = mf_opendir_at(sd->fd, sd->subrel);
+}
+
+/* The source file it, opened as planned (no link followed, the same inode); -1 with errno. */
+static int
+src_open(struct srcdir *sd, const struct item *it)
+{
+	struct mf_fid id;
+	const char *name;
+	int fd = src_folder(sd, it, &name);
+
+	if (fd < 0)
+		return -1;
+	mf_fid_of(&it->st, &id);
+	return mf_open_at(fd, name, &id, NULL);
+}
+
 /* Same size and bytes (a copy made by an earlier run). */
 static int
-same_content(const char *a, const char *b, off_t size)
+same_content(struct srcdir *sd, const struct item *it)
 {
 	char x[65536], y[65536];
 	int fa, fb, same = 0;
 	ssize_t n, m;
 
-	if ((fa = open(a, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((fa = src_open(sd, it)) == -1)
 		return 0;
-	if ((fb = open(b, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
+	if ((fb = open(it->dst, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1) {
 		close(fa);
 		return 0;
 	}
@@ -89,7 +144,6 @@ same_content(const char *a, const char *b, off_t size)
 	}
 	close(fa);
 	close(fb);
-	(void)size;
 	return same;
 }
 
@@ -99,7 +153,7 @@ same_content(const char *a, const char *b, off_t size)
  * within NAME_MAX even for a 255-byte dst name.
  */
 static int
-copy_file(const struct item *it)
+copy_file(struct srcdir *sd, const struct item *it)
 {
 	char tmp[PATH_MAX], stand[PATH_MAX], buf[1 << 16];
 	const char *slash = strrchr(it->dst, '/');
@@ -108,7 +162,7 @@ copy_file(const struct item *it)
 	ssize_t n;
 
 	snprintf(stand, sizeof(stand), "%.*s/mf-stage", (int)(slash - it->dst), it->dst);
-	if ((in = open(it->src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) == -1)
+	if ((in = src_open(sd, it)) == -1)
 		return -1;
 	if ((out = mf_atomic_open(stand, it->st.st_mode & 07777, tmp, sizeof(tmp))) == -1) {
 		close(in);
@@ -136,22 +190,47 @@ copy_file(const struct item *it)
 	return mf_atomic_commit(out, tmp, it->dst);
 }
 
-/* link(2) over an existing dst (--force): a temporary link renamed into place. */
+/*
+ * Hard-link the source of it as name in the folder dfd, and check that what got linked
+ * is the file planned (the name may have been swapped since): when not, the link is
+ * removed and errno is ESTALE.
+ */
 static int
-link_replace(const struct item *it)
+link_checked(struct srcdir *sd, const struct item *it, int dfd, const char *name)
 {
-	char tmp[PATH_MAX];
-	const char *slash = strrchr(it->dst, '/');
+	const char *sname;
+	struct stat st;
+	int fd = src_folder(sd, it, &sname);
 
-	snprintf(tmp, sizeof(tmp), "%.*s/.mf-stage.tmp.%ld", (int)(slash - it->dst), it->dst,
-	    (long)getpid());
-	unlink(tmp);
-	if (link(it->src, tmp) == -1)
+	if (fd < 0 || linkat(fd, sname, dfd, name, 0) == -1)
 		return -1;
-	if (rename(tmp, it->dst) == -1) {
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_dev != it->st.st_dev || st.st_ino != it->st.st_ino) {
+		unlinkat(dfd, name, 0);
+		errno = ESTALE;
+		return -1;
+	}
+	return 0;
+}
+
+/* link(2) into the folder dfd (over an existing dst with --force: a temporary link
+ * renamed into place). */
+static int
+link_file(struct srcdir *sd, const struct item *it, int dfd)
+{
+	char tmp[64];
+	const char *base = strrchr(it->dst, '/') + 1;
+
+	if (!it->replace)
+		return link_checked(sd, it, dfd, base);
+	snprintf(tmp, sizeof(tmp), ".mf-stage.tmp.%ld", (long)getpid());
+	unlinkat(dfd, tmp, 0);
+	if (link_checked(sd, it, dfd, tmp) == -1)
+		return -1;
+	if (renameat(dfd, tmp, dfd, base) == -1) {
 		int e = errno;
 
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		errno = e;
 		return -1;
 	}
@@ -231,19 +310,24 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 	struct item *items = NULL;
 	const char **paths = NULL;
 	char err[256], dstdir[PATH_MAX], suffix[64];
-	size_t n = 0, nf, i, j, maxc = 0, maxb = 0;
+	size_t n = 0, nf, i, j, maxc = 0, maxb = 0, *groups = NULL, ngroups = 0;
 	struct stat st;
+	struct srcdir sd = { -1, -1, "" };
+	const struct mf_roots roots = { o->library, o->seed_root, NULL };
 	dev_t seed_dev = 0;
-	int made_dir = 0, e, r;
+	int made_dir = 0, dfd = -1, e, r;
 	enum mf_rec_result res = MF_REC_FAIL;
 	cJSON *staging, *sf, *dropped;
 
 	/* Resume: a release staged before (and still there) is passed on as it is. */
 	staged_at = mf_json_str(rec, "checkpoints.staged_at");
 	sdir = mf_json_str(rec, "staging.dir");
-	if (!o->force && staged_at != NULL && sdir != NULL && stat(sdir, &st) == 0 &&
-	    S_ISDIR(st.st_mode))
-		return MF_REC_SKIP;
+	if (!o->force && staged_at != NULL && sdir != NULL) {
+		if (mf_rec_paths_ok(rec, MF_RF_STAGING, &roots, "stage") == -1)
+			return MF_REC_FAIL;
+		if (stat(sdir, &st) == 0 && S_ISDIR(st.st_mode))
+			return MF_REC_SKIP;
+	}
 
 	asin = mf_json_str(rec, "asin");
 	if (!mf_asin_valid(asin))
@@ -254,20 +338,28 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 	if (!mf_utf8_valid(src_dir, strlen(src_dir)) || shown_escaped(src_dir))
 		return FAIL(0, "%s: the folder name is not valid UTF-8: rename it",
 		    src_dir);
-	if ((r = mf_path_inside(src_dir, o->library)) != 1)
-		return FAIL(0, r == 0 ? "%s lies outside MF_LIBRARY: not staged" :
-		    "%s: cannot resolve it (missing?)", src_dir);
-	if (lstat(src_dir, &st) == -1 || !S_ISDIR(st.st_mode))
-		return FAIL(0, "%s is not a folder (moved or a symbolic link?)", src_dir);
+	if (mf_rec_paths_ok(rec, MF_RF_SOURCE, &roots, "stage") == -1)
+		return MF_REC_FAIL;
+	/* From here on the folder is what this descriptor is, wherever its path leads later. */
+	if ((sd.fd = open(src_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return FAIL(errno == EMFILE || errno == ENFILE, "%s is not a folder (moved or a "
+		    "symbolic link?): %s", src_dir, strerror(errno));
+	if (mf_fd_inside(sd.fd, o->library) != 1) {
+		close(sd.fd);
+		return FAIL(0, "source_dir %s lies outside MF_LIBRARY %s (moved since the "
+		    "check?): refused", src_dir, o->library);
+	}
 
 	files = cJSON_GetObjectItemCaseSensitive(rec, "files");
 	nf = (size_t)cJSON_GetArraySize(files);
-	if (!cJSON_IsArray(files) || nf == 0)
-		return FAIL(0, "no files[] to stage");
+	if (!cJSON_IsArray(files) || nf == 0) {
+		res = FAIL(0, "no files[] to stage");
+		goto out;
+	}
 	if ((items = calloc(nf, sizeof(*items))) == NULL ||
 	    (paths = calloc(nf, sizeof(*paths))) == NULL) {
-		free(items);
-		return FAIL(1, "out of memory");
+		res = FAIL(1, "out of memory");
+		goto out;
 	}
 	cJSON_ArrayForEach(f, files) {
 		p = mf_json_str(f, "path");
@@ -295,22 +387,32 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 		res = FAIL(0, "no audio file among the files MF_EXTENSIONS allows");
 		goto out;
 	}
-	/* Sources: regular files inside the library, nothing else. */
+	/* Sources: regular files below the source folder (no link followed), nothing else. */
 	for (i = 0; i < n; i++) {
 		struct item *it = &items[i];
-		const char *dot = strrchr(paths[i], '.');
+		const char *dot = strrchr(paths[i], '.'), *name;
+		int fd;
 
+		it->rel = paths[i];
 		if ((size_t)snprintf(it->src, sizeof(it->src), "%s/%s", src_dir, paths[i]) >=
 		    sizeof(it->src)) {
 			res = FAIL(0, "%s: path too long", paths[i]);
 			goto out;
 		}
-		if (lstat(it->src, &it->st) == -1) {
-			res = FAIL(0, "%s: missing (moved since the scan?): scan again",
-			    it->src);
+		if ((fd = src_folder(&sd, it, &name)) == -1 ||
+		    fstatat(fd, name, &it->st, AT_SYMLINK_NOFOLLOW) == -1) {
+			e = errno;
+			if (e == ENOENT)
+				res = FAIL(0, "%s: missing (moved since the scan?): scan again",
+				    it->src);
+			else if (retryable(e))
+				res = FAIL(1, "%s: %s", it->src, strerror(e));
+			else
+				res = FAIL(0, "%s is not a regular file inside MF_LIBRARY (a "
+				    "symbolic link on its path?)", it->src);
 			goto out;
 		}
-		if (!S_ISREG(it->st.st_mode) || mf_path_inside(it->src, o->library) != 1) {
+		if (!S_ISREG(it->st.st_mode)) {
 			res = FAIL(0, "%s is not a regular file inside MF_LIBRARY", it->src);
 			goto out;
 		}
@@ -319,21 +421,31 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 		for (j = 0; it->ext[j] != '\0'; j++)
 			it->ext[j] = (char)tolower((unsigned char)it->ext[j]);
 	}
-	/* Several files of one extension become " - Part 01", " - Part 02"... in order. */
+	/*
+	 * Several files of one extension become " - Part 01", " - Part 02"... in order:
+	 * each item's number within its extension, then the count of each (a release of
+	 * 20,000 files takes no n * n comparisons; extensions are few).
+	 */
+	if ((groups = calloc(n, sizeof(*groups))) == NULL) {
+		res = FAIL(1, "out of memory");
+		goto out;
+	}
 	for (i = 0; i < n; i++) {
-		size_t count = 0, idx = 0, width = 2;
+		for (j = 0; j < ngroups && strcmp(items[groups[j]].ext, items[i].ext) != 0; j++)
+			;
+		if (j == ngroups)
+			groups[ngroups++] = i;
+		items[i].group = j;
+		items[i].part = items[groups[j]].count++;
+	}
+	for (i = 0; i < n; i++) {
+		size_t count = items[groups[items[i].group]].count, width = 2;
 
-		for (j = 0; j < n; j++)
-			if (strcmp(items[j].ext, items[i].ext) == 0) {
-				count++;
-				if (j < i)
-					idx++;
-			}
 		while (count >= (width == 2 ? 100u : 1000u) && width < 6)
 			width++;
 		if (count > 1)
-			snprintf(suffix, sizeof(suffix), " - Part %0*zu%s", (int)width, idx + 1,
-			    items[i].ext);
+			snprintf(suffix, sizeof(suffix), " - Part %0*zu%s", (int)width,
+			    items[i].part + 1, items[i].ext);
 		else
 			snprintf(suffix, sizeof(suffix), "%s", items[i].ext);
 		/* dst holds only the suffix until the name is known. */
@@ -384,17 +496,23 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 			goto out;
 		}
 		it->how = o->copy || it->st.st_dev != seed_dev ? HOW_COPY : HOW_LINK;
-		for (j = 0; j < i; j++)
-			if (strcmp(items[j].dst, it->dst) == 0) {
-				res = FAIL(0, "two files map to %s", it->dst);
-				goto out;
-			}
+		paths[i] = it->dst;	/* the source names are not needed any more */
+	}
+	qsort(paths, n, sizeof(*paths), cmp_path);
+	for (i = 1; i < n; i++)
+		if (strcmp(paths[i - 1], paths[i]) == 0) {
+			res = FAIL(0, "two files map to %s", paths[i]);
+			goto out;
+		}
+	for (i = 0; i < n; i++) {
+		struct item *it = &items[i];
+
 		if (lstat(it->dst, &st) == -1)
 			continue;
 		if (st.st_dev == it->st.st_dev && st.st_ino == it->st.st_ino)
 			it->how = HOW_EXISTS;
 		else if (S_ISREG(st.st_mode) && st.st_size == it->st.st_size &&
-		    same_content(it->src, it->dst, st.st_size))
+		    same_content(&sd, it))
 			it->how = HOW_EXISTS;
 		else if (o->force && !S_ISDIR(st.st_mode))
 			it->replace = 1;
@@ -419,20 +537,33 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 			    strerror(e));
 			goto out;
 		}
+		if ((dfd = open(dstdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+			e = errno;
+			mf_rec_error(rec, "stage", retryable(e), "cannot open %s: %s", dstdir,
+			    strerror(e));
+			goto undo;
+		}
 		for (i = 0; i < n; i++) {
 			struct item *it = &items[i];
 
 			if (it->how == HOW_EXISTS)
 				continue;
+			r = 0;
 			if (it->how == HOW_LINK) {
-				r = it->replace ? link_replace(it) : link(it->src, it->dst);
+				r = link_file(&sd, it, dfd);
 				if (r == -1 && (errno == EXDEV || errno == EPERM ||
 				    errno == EMLINK)) {
 					it->how = HOW_COPY;	/* another filesystem, or no links */
 				}
 			}
 			if (it->how == HOW_COPY)
-				r = copy_file(it);
+				r = copy_file(&sd, it);
+			if (r == -1 && mf_replaced_errno(errno)) {
+				mf_rec_error(rec, "stage", 1, "%s changed while it was staged "
+				    "(replaced, or a symbolic link now): nothing staged; scan again",
+				    it->src);
+				goto undo;
+			}
 			if (r == -1) {
 				e = errno;
 				mf_rec_error(rec, "stage", retryable(e), "cannot %s %s to %s: %s",
@@ -479,6 +610,12 @@ undo:
 		rmdir(dstdir);
 	res = MF_REC_FAIL;
 out:
+	if (dfd != -1)
+		close(dfd);
+	if (sd.sub != -1)
+		close(sd.sub);
+	close(sd.fd);
+	free(groups);
 	free(items);
 	free(paths);
 	return res;

@@ -183,13 +183,19 @@ mf_glob_match(const char *pat, const char *path)
 
 /* ---- walk ---- */
 
+/*
+ * The walk reads every folder through a descriptor opened below the root's, never
+ * following a symbolic link, and keeps each file's identity: the hash opens the files the
+ * same way (mf_hash_open), so a path swapped for a link, or a file for another, between
+ * the walk and the read fails the torrent instead of reading something else.
+ */
 struct walk {
 	struct mf_tlayout	*lay;
 	size_t			cap;
 	char *const		*exclude;
 	size_t			nexclude;
-	const char		*root;		/* as given */
-	char			*realroot;
+	const char		*root;		/* as given, for messages */
+	char			*realroot;	/* where the root's descriptor really is */
 	char			*err;
 	size_t			errsz;
 };
@@ -237,10 +243,19 @@ join(const char *a, const char *b)
 	return s;
 }
 
+/* The part of target (resolved, inside realroot and not realroot itself) below realroot. */
+static const char *
+below(const char *realroot, const char *target)
+{
+	return target + (strcmp(realroot, "/") == 0 ? 1 : strlen(realroot) + 1);
+}
+
+/* Take rel, src and key (malloc'd; key may be rel) as a file of the layout. */
 static int
-add_file(struct walk *w, char *rel, char *src, char *key, uint64_t len)
+add_file(struct walk *w, char *rel, char *src, char *key, const struct stat *st)
 {
 	struct mf_tlayout *lay = w->lay;
+	struct mf_tfile *f;
 
 	if (lay->nfiles == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 64;
@@ -253,12 +268,13 @@ add_file(struct walk *w, char *rel, char *src, char *key, uint64_t len)
 	}
 	if (!rel || !src || !key)
 		goto oom;
-	memset(&lay->files[lay->nfiles], 0, sizeof lay->files[0]);
-	lay->files[lay->nfiles].path = rel;
-	lay->files[lay->nfiles].src = src;
-	lay->files[lay->nfiles].key = key;
-	lay->files[lay->nfiles].len = len;
-	lay->nfiles++;
+	f = &lay->files[lay->nfiles++];
+	memset(f, 0, sizeof *f);
+	f->path = rel;
+	f->src = src;
+	f->key = key;
+	f->len = (uint64_t)st->st_size;
+	mf_fid_of(st, &f->id);
 	return 0;
 oom:
 	free(rel);
@@ -269,77 +285,92 @@ oom:
 	return -1;
 }
 
+/* A symbolic link rel (named nm in folder fd): mkbrr reads its target when that is a
+ * file inside the root, and sorts it by the target's path. */
 static int
-walk_dir(struct walk *w, const char *dir, const char *prefix, int depth)
+walk_link(struct walk *w, int fd, const char *nm, char **relp)
+{
+	char *target = mf_realpath_at(fd, nm), *rel = *relp;
+	struct stat ts;
+	int rc = 0;
+
+	if (!target || stat(target, &ts) < 0) {
+		mf_warnx("%s: skipping broken symlink %s", w->root, rel);
+	} else if (mf_path_inside(target, w->realroot) != 1) {
+		errf(w->err, w->errsz, "symlink %s points outside %s (to %s); refused: copy the "
+		    "file in or remove the link", rel, w->root, target);
+		rc = -1;
+	} else if (S_ISDIR(ts.st_mode)) {
+		mf_warnx("%s: not following symlinked folder %s", w->root, rel);
+	} else if (S_ISREG(ts.st_mode) && !default_excluded(rel) && !user_excluded(w, rel)) {
+		char *src = strdup(below(w->realroot, target));
+
+		rc = add_file(w, rel, src, strdup(src ? src : ""), &ts);
+		*relp = NULL;
+	}
+	free(target);
+	return rc;
+}
+
+/* Walk the folder fd (taken: closed here) whose path below the root is prefix. */
+static int
+walk_dir(struct walk *w, int fd, const char *prefix, int depth)
 {
 	DIR *d;
 	struct dirent *de;
 	int rc = 0;
 
 	if (depth > 256) {
-		errf(w->err, w->errsz, "%s: folders nested too deeply", dir);
+		close(fd);
+		errf(w->err, w->errsz, "%s/%s: folders nested too deeply", w->root, prefix);
 		return -1;
 	}
-	if (!(d = opendir(dir))) {
-		errf(w->err, w->errsz, "cannot read folder %s: %s", dir, strerror(errno));
+	if (!(d = fdopendir(fd))) {
+		errf(w->err, w->errsz, "cannot read folder %s%s%s: %s", w->root, *prefix ? "/" : "",
+		    prefix, strerror(errno));
+		close(fd);
 		return -1;
 	}
 	while (rc == 0 && (errno = 0, de = readdir(d))) {
 		const char *nm = de->d_name;
-		char *full, *rel;
 		struct stat st;
+		char *rel;
 
 		if (strcmp(nm, ".") == 0 || strcmp(nm, "..") == 0)
 			continue;
-		full = join(dir, nm);
-		rel = *prefix ? join(prefix, nm) : strdup(nm);
-		if (!full || !rel) {
-			free(full);
-			free(rel);
+		if (!(rel = *prefix ? join(prefix, nm) : strdup(nm))) {
 			errf(w->err, w->errsz, "out of memory");
 			rc = -1;
 			break;
 		}
-		if (lstat(full, &st) < 0) {
-			errf(w->err, w->errsz, "cannot stat %s: %s", full, strerror(errno));
+		if (fstatat(dirfd(d), nm, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			errf(w->err, w->errsz, "cannot stat %s/%s: %s", w->root, rel, strerror(errno));
 			rc = -1;
 		} else if (S_ISDIR(st.st_mode)) {
 			/* Synology's @eaDir folders, and folders the user excluded, are pruned. */
-			if (strcasecmp(nm, "@eadir") != 0 && !user_excluded(w, rel))
-				rc = walk_dir(w, full, rel, depth + 1);
-		} else if (S_ISLNK(st.st_mode)) {
-			char *target = realpath(full, NULL);
-			struct stat ts;
+			if (strcasecmp(nm, "@eadir") != 0 && !user_excluded(w, rel)) {
+				int sub = openat(dirfd(d), nm, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+				    O_CLOEXEC);
 
-			if (!target || stat(target, &ts) < 0) {
-				mf_warnx("%s: skipping broken symlink %s", w->root, rel);
-			} else if (mf_path_inside(target, w->realroot) != 1) {
-				errf(w->err, w->errsz,
-				    "symlink %s points outside %s (to %s); refused: copy the file in "
-				    "or remove the link", rel, w->root, target);
-				rc = -1;
-			} else if (S_ISDIR(ts.st_mode)) {
-				mf_warnx("%s: not following symlinked folder %s", w->root, rel);
-			} else if (S_ISREG(ts.st_mode) && !default_excluded(rel) &&
-			    !user_excluded(w, rel)) {
-				/* mkbrr sorts a link by where it points, and reads the target. */
-				size_t rl = strlen(w->realroot);
-				char *key = strdup(target[rl] == '/' ? target + rl + 1 : target);
-
-				rc = add_file(w, rel, target, key, (uint64_t)ts.st_size);
-				rel = NULL;
-				target = NULL;
+				if (sub < 0) {
+					errf(w->err, w->errsz, "cannot read folder %s/%s: %s", w->root,
+					    rel, strerror(errno));
+					rc = -1;
+				} else {
+					rc = walk_dir(w, sub, rel, depth + 1);
+				}
 			}
-			free(target);
+		} else if (S_ISLNK(st.st_mode)) {
+			rc = walk_link(w, dirfd(d), nm, &rel);
 		} else if (S_ISREG(st.st_mode) && !default_excluded(rel) && !user_excluded(w, rel)) {
-			rc = add_file(w, rel, full, rel, (uint64_t)st.st_size);
-			rel = full = NULL;
+			rc = add_file(w, rel, strdup(rel), rel, &st);
+			rel = NULL;
 		}
-		free(full);
 		free(rel);
 	}
 	if (rc == 0 && errno) {
-		errf(w->err, w->errsz, "cannot read folder %s: %s", dir, strerror(errno));
+		errf(w->err, w->errsz, "cannot read folder %s%s%s: %s", w->root, *prefix ? "/" : "",
+		    prefix, strerror(errno));
 		rc = -1;
 	}
 	closedir(d);
@@ -368,7 +399,10 @@ mf_tlayout_free(struct mf_tlayout *lay)
 	}
 	free(lay->files);
 	free(lay->name);
+	if (lay->dirfd >= 0)
+		close(lay->dirfd);
 	memset(lay, 0, sizeof *lay);
+	lay->dirfd = -1;
 }
 
 /* The last component of path, without trailing slashes. */
@@ -401,19 +435,52 @@ mf_torrent_name(const char *path)
 	return name;
 }
 
+/*
+ * Open what path names for the walk: a folder (its descriptor) or a file (the descriptor
+ * of the folder it really is in, and its name there in *base).  -1 with errno.
+ */
+static int
+open_data(const char *path, char **base)
+{
+	char *real, *slash;
+	int fd;
+
+	*base = NULL;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0 || errno != ENOTDIR)
+		return fd;
+	if (!(real = realpath(path, NULL)))
+		return -1;
+	slash = strrchr(real, '/');
+	*slash = '\0';
+	fd = open(slash == real ? "/" : real, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0 && !(*base = strdup(slash + 1))) {
+		close(fd);
+		fd = -1;
+		errno = ENOMEM;
+	}
+	free(real);
+	return fd;
+}
+
 int
-mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
+mf_torrent_walk(const char *path, const char *within, char *const *exclude, size_t nexclude,
     struct mf_tlayout *lay, char *err, size_t errsz)
 {
 	struct walk w = { lay, 0, exclude, nexclude, path, NULL, err, errsz };
 	struct stat st;
+	char *base = NULL;
 	size_t i;
 	uint64_t off = 0;
+	int fd;
 
 	memset(lay, 0, sizeof *lay);
-	if (stat(path, &st) < 0) {
+	if ((lay->dirfd = open_data(path, &base)) < 0) {
 		errf(err, errsz, "cannot read %s: %s", path, strerror(errno));
 		return -1;
+	}
+	if (within && mf_fd_inside(lay->dirfd, within) != 1) {
+		errf(err, errsz, "%s lies outside %s: refused", path, within);
+		goto fail;
 	}
 	lay->name = mf_torrent_name(path);
 	if (!lay->name || !*lay->name || strcmp(lay->name, "/") == 0 ||
@@ -422,24 +489,34 @@ mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
 		    "own path", path);
 		goto fail;
 	}
-	if (S_ISREG(st.st_mode)) {
-		char *src = strdup(path), *rel = strdup(lay->name);
-
-		lay->single = 1;
-		if (add_file(&w, rel, src, rel, (uint64_t)st.st_size) < 0)
+	if (base) {
+		if (fstatat(lay->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			errf(err, errsz, "cannot read %s: %s", path, strerror(errno));
 			goto fail;
-	} else if (S_ISDIR(st.st_mode)) {
-		if (!(w.realroot = realpath(path, NULL))) {
+		}
+		if (!S_ISREG(st.st_mode)) {
+			errf(err, errsz, "%s is neither a file nor a folder", path);
+			goto fail;
+		}
+		lay->single = 1;
+		if (add_file(&w, strdup(lay->name), base, strdup(lay->name), &st) < 0) {
+			base = NULL;
+			goto fail;
+		}
+		base = NULL;
+	} else {
+		if (!(w.realroot = mf_realpath_at(lay->dirfd, NULL))) {
 			errf(err, errsz, "cannot resolve %s: %s", path, strerror(errno));
 			goto fail;
 		}
-		if (walk_dir(&w, path, "", 0) < 0)
+		if ((fd = openat(lay->dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+			errf(err, errsz, "cannot read folder %s: %s", path, strerror(errno));
+			goto fail;
+		}
+		if (walk_dir(&w, fd, "", 0) < 0)
 			goto fail;
 		if (lay->nfiles > 1)
 			qsort(lay->files, lay->nfiles, sizeof lay->files[0], cmp_key);
-	} else {
-		errf(err, errsz, "%s is neither a file nor a folder", path);
-		goto fail;
 	}
 	/* Offsets only from the final order (mkbrr bug #64). */
 	for (i = 0; i < lay->nfiles; i++) {
@@ -454,6 +531,7 @@ mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
 	free(w.realroot);
 	return 0;
 fail:
+	free(base);
 	free(w.realroot);
 	mf_tlayout_free(lay);
 	return -1;
@@ -564,6 +642,7 @@ mf_torrent_build(const struct mf_tlayout *lay, int exp, const struct mf_topts *o
 	int rc;
 
 	memset(&job, 0, sizeof job);
+	job.dirfd = lay->dirfd;
 	job.files = lay->files;
 	job.nfiles = lay->nfiles;
 	job.total = lay->total;
@@ -776,6 +855,7 @@ mf_tinfo_layout(const struct mf_tinfo *ti, struct mf_tlayout *lay, char *err, si
 	uint64_t off = 0;
 
 	memset(lay, 0, sizeof *lay);
+	lay->dirfd = -1;
 	if (!ti->name || !safe_component(ti->name, ti->name_len)) {
 		errf(err, errsz, "torrent name is not a safe file name");
 		return -1;
@@ -876,6 +956,36 @@ note_missing(struct mf_check *res, const char *path, const char *why)
 	return 0;
 }
 
+/*
+ * Find f's data below dirfd for a check: its identity into f->id and its path into f->src
+ * (a symbolic link inside the folder read as the walk reads it: its target).  Returns 0,
+ * or a reason for the missing list.
+ */
+static const char *
+check_find(int dirfd, const char *realroot, struct mf_tfile *f)
+{
+	struct stat st;
+	char *target;
+	int fd;
+
+	if ((fd = mf_open_at(dirfd, f->src, NULL, &st)) < 0 && errno == ELOOP && realroot &&
+	    (target = mf_realpath_at(dirfd, f->src))) {
+		if (mf_path_inside(target, realroot) == 1) {
+			free(f->src);
+			f->src = strdup(below(realroot, target));
+			fd = f->src ? mf_open_at(dirfd, f->src, NULL, &st) : -1;
+		}
+		free(target);
+	}
+	if (fd < 0)
+		return "";
+	close(fd);
+	if ((uint64_t)st.st_size != f->len)
+		return " (size mismatch)";
+	mf_fid_of(&st, &f->id);
+	return NULL;
+}
+
 int
 mf_torrent_check(struct mf_tinfo *ti, const char *path, int jobs, int progress,
     struct mf_check *res, char *err, size_t errsz)
@@ -883,9 +993,8 @@ mf_torrent_check(struct mf_tinfo *ti, const char *path, int jobs, int progress,
 	struct mf_tlayout lay;
 	struct mf_hjob job;
 	struct mf_berr berr;
-	struct stat st;
 	unsigned char *skip = NULL;
-	char *root = NULL;
+	char *base = NULL, *realroot = NULL;
 	size_t i, np;
 	int rc = -1;
 
@@ -901,38 +1010,29 @@ mf_torrent_check(struct mf_tinfo *ti, const char *path, int jobs, int progress,
 	}
 	if (mf_tinfo_layout(ti, &lay, err, errsz) < 0)
 		return -1;
-	if (stat(path, &st) < 0) {
+	/* A single-file torrent takes the file itself, or a folder holding it. */
+	if ((lay.dirfd = open_data(path, &base)) < 0) {
 		errf(err, errsz, "cannot read %s: %s", path, strerror(errno));
 		goto out;
 	}
-	/* A single-file torrent takes the file itself, or a folder holding it. */
-	if (lay.single && !S_ISDIR(st.st_mode)) {
-		root = NULL;
-		lay.files[0].src = strdup(path);
-	} else {
-		root = strdup(path);
-	}
+	if (!base)
+		realroot = mf_realpath_at(lay.dirfd, NULL);
 	np = ti->npieces;
 	if (!(skip = calloc(np + 1, 1)) || !(job.digests = malloc(np * 20 + 1)))
 		goto oom;
 	for (i = 0; i < lay.nfiles; i++) {
 		struct mf_tfile *f = &lay.files[i];
+		const char *why = "";
 
-		if (root && !(f->src = join(root, f->path)))
+		if (!(f->src = strdup(base ? base : f->path)))
 			goto oom;
-		if (!f->src)
+		/* A file given for a multi-file torrent holds none of its files. */
+		if ((!base || lay.single) && !(why = check_find(lay.dirfd, realroot, f)))
+			continue;
+		f->missing = 1;
+		if (note_missing(res, f->path, why) < 0)
 			goto oom;
-		if (stat(f->src, &st) < 0 || !S_ISREG(st.st_mode) ||
-		    (root && mf_path_inside(f->src, root) != 1)) {
-			f->missing = 1;
-			if (note_missing(res, f->path, "") < 0)
-				goto oom;
-		} else if ((uint64_t)st.st_size != f->len) {
-			f->missing = 1;
-			if (note_missing(res, f->path, " (size mismatch)") < 0)
-				goto oom;
-		}
-		if (f->missing && f->len > 0) {
+		if (f->len > 0) {
 			uint64_t a = f->off / (uint64_t)ti->piece_length;
 			uint64_t b = (f->off + f->len - 1) / (uint64_t)ti->piece_length;
 
@@ -940,6 +1040,7 @@ mf_torrent_check(struct mf_tinfo *ti, const char *path, int jobs, int progress,
 				skip[a] = 1;
 		}
 	}
+	job.dirfd = lay.dirfd;
 	job.files = lay.files;
 	job.nfiles = lay.nfiles;
 	job.total = lay.total;
@@ -972,7 +1073,8 @@ out:
 		mf_check_free(res);
 	free(job.digests);
 	free(skip);
-	free(root);
+	free(base);
+	free(realroot);
 	mf_tlayout_free(&lay);
 	return rc;
 }
@@ -1077,7 +1179,7 @@ mf_torrent_make(const char *src, const char *out, const struct mf_topts *o,
 	memset(res, 0, sizeof *res);
 	/* A writer killed before its rename left a temporary file; reuse or not, it goes. */
 	mf_atomic_sweep(out);
-	if (mf_torrent_walk(src, o->exclude, o->nexclude, &lay, err, errsz) < 0)
+	if (mf_torrent_walk(src, o->within, o->exclude, o->nexclude, &lay, err, errsz) < 0)
 		return -1;
 	if (o->name && set_name(&lay, o->name) < 0)
 		goto oom;

@@ -16,6 +16,7 @@ struct mf_tlayout {
 	struct mf_tfile	*files;		/* sorted bytewise by path, offsets from that order */
 	size_t		nfiles;
 	uint64_t	total;
+	int		dirfd;		/* the folder the files' src are below, or -1 */
 };
 
 /*
@@ -40,6 +41,7 @@ struct mf_topts {
 	int		progress;	/* draw the bar even when stderr is not a terminal */
 	int		force;		/* rehash even when an existing torrent matches */
 	int		verify;		/* re-read the data before reusing an existing torrent */
+	const char	*within;	/* NULL, or the folder the data must lie in */
 };
 
 /* The piece-size exponent mkbrr picks for total bytes under ceiling max_exp (0 = 24). */
@@ -54,11 +56,14 @@ char *mf_torrent_name(const char *path);
 
 /*
  * Walk a file or folder: mkbrr's default exclusions plus exclude globs, files sorted
- * bytewise, offsets from that order.  A symlink that leaves the folder is an error.
+ * bytewise, offsets from that order.  A symlink that leaves the folder is an error.  The
+ * folder is held open (lay->dirfd) and read below it without following links, each file's
+ * identity kept for the hash (see mf_hash_open).  within (may be NULL): the folder must
+ * really lie there, as its descriptor says, not only its path.
  * Returns 0, or -1 with a message in err.
  */
-int mf_torrent_walk(const char *path, char *const *exclude, size_t nexclude,
-    struct mf_tlayout *lay, char *err, size_t errsz);
+int mf_torrent_walk(const char *path, const char *within, char *const *exclude,
+    size_t nexclude, struct mf_tlayout *lay, char *err, size_t errsz);
 void mf_tlayout_free(struct mf_tlayout *lay);
 
 /* An existing torrent, parsed in place (the buffer must outlive it). */

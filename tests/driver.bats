@@ -97,6 +97,48 @@ drop_key() {
 	[[ $stderr != *SECRETPASSKEY123* && $output != *SECRETPASSKEY123* ]]
 }
 
+@test "check and run: every announce URL is checked by the tools' parser, the passkey never shown" {
+	local u
+	for u in "https:///SECRETPASSKEY123" "https://[t.test/SECRETPASSKEY123" \
+	    "https://t.test:99999/SECRETPASSKEY123" "foo://t.test/SECRETPASSKEY123"; do
+		MF_ANNOUNCE_URL=$u run --separate-stderr mamfast check
+		assert_equal "$status" 1
+		assert_line --partial "MF_ANNOUNCE_URL: "
+		[[ "$output$stderr" != *SECRETPASSKEY123* ]]
+		MF_ANNOUNCE_URL=$u run --separate-stderr mamfast run
+		assert_equal "$status" 78
+		[[ "$stderr" == "mamfast: MF_ANNOUNCE_URL: "* ]]
+		[[ "$output$stderr" != *SECRETPASSKEY123* ]]
+	done
+	drop_key MF_ANNOUNCE_URL
+	printf 'https://t.test/SECRETPASSKEY123/announce\nhttps://t.test:0/SECRETPASSKEY123\n' >"$BATS_TEST_TMPDIR/ann"
+	MF_ANNOUNCE_URL_FILE="$BATS_TEST_TMPDIR/ann" run --separate-stderr mamfast check
+	assert_equal "$status" 1
+	assert_line --partial "MF_ANNOUNCE_URL_FILE $BATS_TEST_TMPDIR/ann line 2: a port outside 1-65535"
+	[[ "$output$stderr" != *SECRETPASSKEY123* ]]
+}
+
+@test "check and run: a password in MF_QBT_URL's query string is refused (78), as user:pass@ is, and never shown" {
+	local u
+	for u in 'http://127.0.0.1:1/?password=Qu3rySecret' 'http://127.0.0.1:1/api#Qu3rySecret' \
+	    'ftp://admin:Qu3rySecret@127.0.0.1:1'; do
+		MF_QBT_URL=$u run --separate-stderr mamfast run
+		assert_equal "$status" 78
+		[[ "$stderr" == "mamfast: MF_QBT_URL"* ]]
+		[[ "$output$stderr" != *Qu3rySecret* ]]
+		MF_QBT_URL=$u run --separate-stderr mamfast check
+		assert_equal "$status" 1
+		[[ "$output$stderr" != *Qu3rySecret* ]]
+	done
+	# mf-qbt-add itself, before any request
+	for u in 'http://127.0.0.1:1/?password=Qu3rySecret' 'http://127.0.0.1:1/#Qu3rySecret'; do
+		MF_QBT_URL=$u run --separate-stderr mf-qbt-add --check
+		assert_equal "$status" 78
+		[[ "$stderr" == *"MF_QBT_URL carries a query string"* ]]
+		[[ "$output$stderr" != *Qu3rySecret* ]]
+	done
+}
+
 @test "run: a malformed configuration line is named by file and line, exit 78" {
 	echo "this is not a setting" >>"$conf"
 	run --separate-stderr mamfast run

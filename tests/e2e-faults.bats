@@ -88,15 +88,11 @@ qbt_up() {
 
 @test "output filesystem full: the failures say so; after freeing space a rerun completes" {
 	e2e_library three --books 3 --tiny
-	FAULT_MNT="$BATS_TEST_TMPDIR/outfs"
-	mkdir -p "$FAULT_MNT"
-	mount -t tmpfs -o size=256k,mode=0755 tmpfs "$FAULT_MNT" 2>"$BATS_TEST_TMPDIR/mount.err" ||
-		skip "cannot mount a tmpfs here ($(head -n 1 "$BATS_TEST_TMPDIR/mount.err")): needs root"
+	e2e_tmpfs outfs 256k
 	OUT="$FAULT_MNT/out"
 	e2e_config
 	mkdir -p "$OUT"
-	# Fill it: what is left is smaller than one page.
-	dd if=/dev/zero of="$FAULT_MNT/filler" bs=4k 2>/dev/null || true
+	e2e_fill
 	run --separate-stderr mamfast run
 	echo "$output"; echo "$stderr"
 	[ "$status" -eq 1 ]

@@ -56,6 +56,7 @@ setup_file() {
 
 setup() {
 	mf_need ffmpeg ffprobe jq
+	export MF_SEED_ROOT="$BATS_TEST_TMPDIR/seed"
 }
 
 # meta_audio FILE: meta.audio as mf-meta reports it for a staged folder holding FILE.

@@ -147,6 +147,17 @@ fixture() {
 	[ "$(audnex_count /books/B0TESTSER1)" -eq 5 ]
 }
 
+@test "an answer over the body limit: the warning says it exceeded the limit in bytes (not libcurl's write failure), not retried" {
+	audnex '/_control/rule?path=/books/B0TESTSER1&action=huge&times=0' >/dev/null
+	run --separate-stderr mf-meta --attempts 4 <<<"$(rec B0TESTSER1)"
+	assert_success
+	jq -e '.meta.audnex == null' <<<"$output"
+	jq -e '.meta.warnings | any(test("the answer exceeded 67108864 bytes"))' <<<"$output"
+	! jq -e '.meta.warnings | any(test("Failure writing"))' <<<"$output"
+	# the same answer would come again: asked once, not four times
+	[ "$(audnex_count /books/B0TESTSER1)" -eq 1 ]
+}
+
 @test "timeouts: a server that answers too slowly is given up on within the time budget" {
 	audnex '/_control/rule?path=/books/B0TESTSER1&action=delay&arg=5&times=0' >/dev/null
 	start=$(date +%s)

@@ -208,7 +208,8 @@ setup() {
 	mf_need mediainfo
 	run --separate-stderr mf-meta --no-audnex --mediainfo <<<"$(rec B0TESTSER1 Lamp)"
 	assert_success
-	jq -e '.mediaInfo | test("^General") and test("Format +: MPEG-4") and (test("Complete name") | not)' \
+	jq -e '.mediaInfo | test("^General") and test("Format +: MPEG-4") and (test("Complete name") | not) and
+	    (test("FileExtension") | not)' \
 	    "$OUT/Lamp/Lamp.json"
 	! grep -q "$SEED" "$OUT/Lamp/Lamp.json"
 	# A PATH without mediainfo: the report is built from our facts.
@@ -222,10 +223,13 @@ setup() {
 
 @test "a warning cut to its bounded length inside a character is still UTF-8 in the record" {
 	mf_need iconv
-	local d pad
-	# Two lengths: one of them puts the 700-byte cut inside a two-byte character.
+	local d pad e
+	# Two lengths: one of them puts the 700-byte cut inside a two-byte character.  The
+	# folder (inside MF_SEED_ROOT, four names of 200 bytes) does not exist.
+	mkdir -p "$SEED"
+	e=$(printf 'é%.0s' $(seq 100))
 	for pad in "" x; do
-		d="$BATS_TEST_TMPDIR/$pad$(printf 'é%.0s' $(seq 400))"
+		d="$SEED/$pad$e/$e/$e/$e"
 		jq -nc --arg d "$d" '{id:"B0TESTSER1",asin:"B0TESTSER1",staging:{dir:$d,name:"N"}}' \
 		    >"$BATS_TEST_TMPDIR/in.ndjson"
 		run --separate-stderr mf-meta --no-audnex <"$BATS_TEST_TMPDIR/in.ndjson"

@@ -183,7 +183,7 @@ same_as_mktorrent() {
 @test "mf-torrent: filter mode writes OUT/<name>/<name>.torrent, reuses it, --force and --verify" {
 	mf_need transmission-show
 	mf_tree_s9 seed/Book
-	export MF_OUT_DIR="$PWD/out"
+	export MF_OUT_DIR="$PWD/out" MF_SEED_ROOT="$PWD/seed"
 	rec="{\"id\":\"B1\",\"staging\":{\"dir\":\"$PWD/seed/Book\",\"name\":\"Book\"},\"x\":1}"
 	run --separate-stderr mf-torrent <<<"$rec"
 	assert_success
@@ -239,7 +239,7 @@ same_as_mktorrent() {
 }
 
 @test "mf-torrent: bad inputs fail their own record and the next record is still made" {
-	export MF_OUT_DIR="$PWD/out"
+	export MF_OUT_DIR="$PWD/out" MF_SEED_ROOT="$PWD/seed"
 	mf_pattern_file seed/Good/a.bin 1000 1
 	mkdir -p seed/Empty seed/OnlyEmpty
 	: >seed/OnlyEmpty/zero.txt
@@ -277,7 +277,21 @@ EOF
 	MF_OUT_DIR="$PWD/notadir" run --separate-stderr mf-torrent <<<"{\"id\":\"g\",\"staging\":{\"dir\":\"$PWD/seed/Good\",\"name\":\"Good\"}}"
 	assert_equal "$status" 1
 	[[ "$(jq -r .error.message <<<"$output")" == *"cannot create folder"* ]]
-	# without MF_OUT_DIR filter mode cannot work at all
+	# a staged folder outside MF_SEED_ROOT is not hashed, named directly or through a link
+	mkdir -p elsewhere
+	cp -r seed/Good elsewhere/
+	ln -s "$PWD/elsewhere/Good" seed/Linked
+	run --separate-stderr mf-torrent <<EOF
+{"id":"out","staging":{"dir":"$PWD/elsewhere/Good","name":"Good2"}}
+{"id":"linked","staging":{"dir":"$PWD/seed/Linked","name":"Linked"}}
+EOF
+	assert_equal "$status" 1
+	assert_equal "$(jq -r '.error.message' <<<"$output" | grep -c 'lies outside MF_SEED_ROOT')" 2
+	[ ! -e out/Good2 ] && [ ! -e out/Linked ]
+	# without MF_OUT_DIR or MF_SEED_ROOT filter mode cannot work at all
+	MF_SEED_ROOT= run --separate-stderr mf-torrent </dev/null
+	assert_equal "$status" 78
+	[[ "$stderr" == *MF_SEED_ROOT* ]]
 	unset MF_OUT_DIR
 	run mf-torrent </dev/null
 	assert_equal "$status" 78
@@ -301,9 +315,9 @@ EOF
 	rec="{\"id\":\"x\",\"staging\":{\"dir\":\"$d/seed/X\",\"name\":\"X\"}}"
 	if [ "$(id -u)" -eq 0 ]; then
 		run --separate-stderr setpriv --reuid=65534 --regid=65534 --clear-groups \
-		    env MF_OUT_DIR="$d/out" MF_CONFIG=/dev/null "$mf" <<<"$rec"
+		    env MF_OUT_DIR="$d/out" MF_SEED_ROOT="$d/seed" MF_CONFIG=/dev/null "$mf" <<<"$rec"
 	else
-		MF_OUT_DIR="$d/out" run --separate-stderr "$mf" <<<"$rec"
+		MF_OUT_DIR="$d/out" MF_SEED_ROOT="$d/seed" run --separate-stderr "$mf" <<<"$rec"
 	fi
 	rc=$status
 	[ ! -e "$d/out/X/X.torrent" ] || { rm -rf "$d"; false; }
@@ -370,4 +384,40 @@ EOF
 	: >empty
 	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/empty" mf-torrent --no-date -o t2.torrent b
 	assert_equal "$status" 78
+}
+
+@test "mf-torrent: a malformed announce URL in MF_ANNOUNCE_URL or any line of MF_ANNOUNCE_URL_FILE is exit 78 naming the key and line, never the passkey" {
+	local u ctl
+	mf_pattern_file b/a.bin 40000 1
+	ctl=$(printf 'https://t.test/SECRET\001KEY')
+	for u in "$ctl" "https:///SECRETKEY" "https://[t.test/SECRETKEY" "https://t.test:99999/SECRETKEY" \
+	    "foo://t.test/SECRETKEY" "https://user:SECRETKEY@t.test/x" "udp://t.test/SECRETKEY"; do
+		run --separate-stderr env MF_ANNOUNCE_URL="$u" mf-torrent --no-date -o t.torrent b
+		assert_equal "$status" 78
+		[[ "$stderr" == "mf-torrent: MF_ANNOUNCE_URL: "*"(the value is not shown: it holds the passkey)" ]]
+		[[ "$stderr$output" != *SECRET* ]]
+		[ ! -e t.torrent ]
+		# the same URL as the third line of a file, after a good one and a blank line
+		printf 'https://good.test/SECRETA/announce\n\n%s\n' "$u" >ann
+		run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+		assert_equal "$status" 78
+		[[ "$stderr" == "mf-torrent: MF_ANNOUNCE_URL_FILE $PWD/ann line 3: "* ]]
+		[[ "$stderr$output" != *SECRET* ]]
+		[ ! -e t.torrent ]
+	done
+	# two URLs on one line of the file (they would be two trackers of one tier)
+	printf 'https://a.test/SECRETA/announce https://b.test/SECRETB/announce\n' >ann
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+	assert_equal "$status" 78
+	[[ "$stderr" == *"line 1: two words on one line"* && "$stderr" != *SECRET* ]]
+	# good ones pass, CRLF lines too; --check-announce says how many without showing them
+	printf 'https://a.test/SECRETA/announce\r\n  udp://[2001:db8::1]:6969/SECRETB \r\n' >ann
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --check-announce
+	assert_success
+	assert_output "2 announce URLs well formed"
+	run --separate-stderr env MF_ANNOUNCE_URL_FILE="$PWD/ann" mf-torrent --no-date -o t.torrent b
+	assert_success
+	run --separate-stderr env MF_ANNOUNCE_URL="https://t.test:99999/SECRETKEY" mf-torrent --check-announce
+	assert_equal "$status" 78
+	[[ "$stderr" != *SECRET* ]]
 }

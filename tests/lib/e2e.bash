@@ -133,6 +133,19 @@ e2e_no_temp_files() {
 	[[ -z $left ]] || { echo "left behind:"; echo "$left"; return 1; }
 }
 
+# e2e_tmpfs NAME SIZE: a tmpfs of SIZE mounted on $BATS_TEST_TMPDIR/NAME, its path in
+# FAULT_MNT (the bats file's teardown unmounts it), or skip with the reason.
+# e2e_fill: fill it, leaving less than one page free.
+e2e_tmpfs() {
+	FAULT_MNT="$BATS_TEST_TMPDIR/$1"
+	mkdir -p "$FAULT_MNT"
+	mount -t tmpfs -o "size=$2,mode=0755" tmpfs "$FAULT_MNT" 2>"$BATS_TEST_TMPDIR/mount.err" ||
+		skip "cannot mount a tmpfs here ($(head -n 1 "$BATS_TEST_TMPDIR/mount.err")): needs root"
+}
+e2e_fill() {
+	dd if=/dev/zero of="$FAULT_MNT/filler" bs=4k 2>/dev/null || true
+}
+
 # e2e_stalled_run CONDITION: start `mamfast run` in its own process group ($pid) with
 # Audnex answering nothing for 30 s (the run stalls at metadata), and wait until the shell
 # CONDITION holds (at most 10 s).

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "record.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -390,6 +391,101 @@ TEST(http_escape)
 	free(e);
 }
 
+/* mf_open_at and mf_opendir_at never go through a link; want pins the inode. */
+TEST(file_open_at_follows_no_link)
+{
+	char d[300], p[400], q[400];
+	struct stat st;
+	struct mf_fid id;
+	int dfd, fd;
+
+	snprintf(d, sizeof d, "%s/oa", tmpdir);
+	snprintf(p, sizeof p, "%s/sub/f", d);
+	CHECK_INT(mf_mkdir_p(p, 0755), 0);
+	rmdir(p);
+	CHECK_INT(mf_write_atomic(p, "in", 2, 0644), 0);
+	snprintf(p, sizeof p, "%s/out", d);
+	CHECK_INT(mf_write_atomic(p, "out", 3, 0644), 0);
+	snprintf(q, sizeof q, "%s/sub/link", d);
+	CHECK_INT(symlink(p, q), 0);
+	snprintf(q, sizeof q, "%s/sublink", d);
+	snprintf(p, sizeof p, "%s/sub", d);
+	CHECK_INT(symlink(p, q), 0);
+	snprintf(p, sizeof p, "%s/fifo", d);
+	CHECK_INT(mkfifo(p, 0644), 0);
+	dfd = open(d, O_RDONLY | O_DIRECTORY);
+	CHECK((fd = mf_open_at(dfd, "sub/f", NULL, &st)) >= 0);
+	CHECK_INT(st.st_size, 2);
+	close(fd);
+	mf_fid_of(&st, &id);
+	CHECK((fd = mf_open_at(dfd, "sub/f", &id, NULL)) >= 0);
+	close(fd);
+	/* a link as the file, as a folder on the path, a FIFO (never waited on), "..". */
+	errno = 0;
+	CHECK_INT(mf_open_at(dfd, "sub/link", NULL, NULL), -1);
+	CHECK_INT(errno, ELOOP);
+	CHECK_INT(mf_open_at(dfd, "sublink/f", NULL, NULL), -1);
+	CHECK(mf_replaced_errno(errno));
+	CHECK_INT(mf_opendir_at(dfd, "sublink"), -1);
+	CHECK_INT(mf_open_at(dfd, "fifo", NULL, NULL), -1);
+	CHECK_INT(errno, EINVAL);
+	CHECK_INT(mf_open_at(dfd, "sub/../out", NULL, NULL), -1);
+	CHECK_INT(errno, EINVAL);
+	CHECK_INT(mf_open_at(dfd, "/etc/hostname", NULL, NULL), -1);
+	/* another file at the name: ESTALE */
+	snprintf(p, sizeof p, "%s/sub/g", d);
+	CHECK_INT(mf_write_atomic(p, "in", 2, 0644), 0);
+	CHECK_INT(mf_open_at(dfd, "sub/g", &id, NULL), -1);
+	CHECK_INT(errno, ESTALE);
+	CHECK(mf_replaced_errno(errno));
+	CHECK((fd = mf_opendir_at(dfd, "sub")) >= 0);
+	CHECK_INT(mf_fd_inside(fd, d), 1);
+	CHECK_INT(mf_fd_inside(fd, "/usr"), 0);
+	close(fd);
+	close(dfd);
+}
+
+/* The one containment check of the folders a record names. */
+TEST(rec_paths_ok)
+{
+	char lib[300], seed[300], out[300], rec_s[2000];
+	struct mf_roots roots;
+	cJSON *rec;
+
+	snprintf(lib, sizeof lib, "%s/pr/lib", tmpdir);
+	snprintf(seed, sizeof seed, "%s/pr/seed", tmpdir);
+	snprintf(out, sizeof out, "%s/pr/out", tmpdir);
+	mf_mkdir_p(lib, 0755);
+	mf_mkdir_p(seed, 0755);
+	mf_mkdir_p(out, 0755);
+	roots = (struct mf_roots){ lib, seed, out };
+	snprintf(rec_s, sizeof rec_s, "{\"source_dir\":\"%s/A\",\"staging\":{\"dir\":\"%s/B\"},"
+	    "\"torrent\":{\"path\":\"%s/B/B.torrent\"},\"meta\":{\"mam_json\":\"%s/B/B.json\"}}",
+	    lib, seed, out, out);
+	rec = cJSON_Parse(rec_s);
+	CHECK_INT(mf_rec_paths_ok(rec, MF_RF_SOURCE | MF_RF_STAGING | MF_RF_TORRENT |
+	    MF_RF_MAM_JSON, &roots, "x"), 0);
+	CHECK(!mf_rec_has_error(rec));
+	/* staging.dir in the output root: refused when checked, ignored when not asked */
+	mf_json_put_str(mf_json_obj(rec, "staging"), "dir", out);
+	CHECK_INT(mf_rec_paths_ok(rec, MF_RF_SOURCE, &roots, "x"), 0);
+	CHECK_INT(mf_rec_paths_ok(rec, MF_RF_STAGING, &roots, "torrent"), -1);
+	CHECK_STR(mf_json_str(rec, "error.stage"), "torrent");
+	CHECK(strstr(mf_json_str(rec, "error.message"), "staging.dir") != NULL);
+	CHECK(strstr(mf_json_str(rec, "error.message"), "outside MF_SEED_ROOT") != NULL);
+	CHECK_INT(mf_json_bool(rec, "error.retryable", 1), 0);
+	/* a root not given is not checked; a relative path or "/.." climbing out is refused */
+	roots.seed_root = NULL;
+	CHECK_INT(mf_rec_paths_ok(rec, MF_RF_STAGING, &roots, "x"), 0);
+	mf_json_put_str(mf_json_obj(rec, "meta"), "mam_json", "rel/B.json");
+	CHECK_INT(mf_rec_paths_ok(rec, MF_RF_MAM_JSON, &roots, "x"), -1);
+	snprintf(rec_s, sizeof rec_s, "%s/../../etc/passwd", out);
+	mf_json_put_str(mf_json_obj(rec, "torrent"), "path", rec_s);
+	CHECK_INT(mf_rec_paths_ok(rec, MF_RF_TORRENT, &roots, "x"), -1);
+	CHECK(strstr(mf_json_str(rec, "error.message"), "torrent.path") != NULL);
+	cJSON_Delete(rec);
+}
+
 int
 main(void)
 {
@@ -409,6 +505,8 @@ main(void)
 	RUN(config_layers);
 	RUN(config_secret_from_file);
 	RUN(file_atomic_and_paths);
+	RUN(file_open_at_follows_no_link);
+	RUN(rec_paths_ok);
 	RUN(clock_iso8601);
 	RUN(retry_is_bounded);
 	RUN(http_escape);

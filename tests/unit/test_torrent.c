@@ -6,6 +6,7 @@
 #include "torrent.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -99,7 +100,7 @@ TEST(walk_sorts_bytewise_and_excludes)
 	pattern("w/@eaDir/meta", 5, 0);
 	pattern("w/info.NFO", 5, 0);
 	snprintf(root, sizeof root, "%s/w", tmp);
-	CHECK_INT(mf_torrent_walk(root, ex, 1, &lay, err, sizeof err), 0);
+	CHECK_INT(mf_torrent_walk(root, NULL, ex, 1, &lay, err, sizeof err), 0);
 	CHECK_STR(lay.name, "w");
 	CHECK_INT(lay.single, 0);
 	CHECK_INT(lay.nfiles, 7);
@@ -118,17 +119,17 @@ TEST(walk_errors)
 	char root[600], link[700], err[256];
 
 	snprintf(root, sizeof root, "%s/nope", tmp);
-	CHECK_INT(mf_torrent_walk(root, NULL, 0, &lay, err, sizeof err), -1);
+	CHECK_INT(mf_torrent_walk(root, NULL, NULL, 0, &lay, err, sizeof err), -1);
 	CHECK(strstr(err, "No such file") != NULL);
 	snprintf(root, sizeof root, "%s/e", tmp);
 	mkdir(root, 0755);
-	CHECK_INT(mf_torrent_walk(root, NULL, 0, &lay, err, sizeof err), -1);
+	CHECK_INT(mf_torrent_walk(root, NULL, NULL, 0, &lay, err, sizeof err), -1);
 	CHECK(strstr(err, "no files or only empty files") != NULL);
 	pattern("s/a.bin", 10, 1);
 	snprintf(root, sizeof root, "%s/s", tmp);
 	snprintf(link, sizeof link, "%s/s/up", tmp);
 	CHECK_INT(symlink("../w/a.txt", link), 0);
-	CHECK_INT(mf_torrent_walk(root, NULL, 0, &lay, err, sizeof err), -1);
+	CHECK_INT(mf_torrent_walk(root, NULL, NULL, 0, &lay, err, sizeof err), -1);
 	CHECK(strstr(err, "points outside") != NULL);
 }
 
@@ -151,7 +152,7 @@ TEST(cross_check_tree_infohash)
 	pattern("Book/empty.txt", 0, 0);
 	pattern("Book/\xc3\x9cn\xc3\xaf" "code \xe2\x80\x93" " chapter.mp3", 50000, 4);
 	snprintf(root, sizeof root, "%s/Book", tmp);
-	CHECK_INT(mf_torrent_walk(root, NULL, 0, &lay, err, sizeof err), 0);
+	CHECK_INT(mf_torrent_walk(root, NULL, NULL, 0, &lay, err, sizeof err), 0);
 	o.private = 1;
 	o.source = "MAM";
 	o.no_date = 1;
@@ -173,6 +174,46 @@ TEST(cross_check_tree_infohash)
 }
 
 /* The digests do not depend on the number of workers, and match a one-shot SHA-1. */
+/* The identity of tmp/rel into id; the folder of the hash jobs below is tmp/<dir>. */
+static void
+fid(const char *rel, struct mf_fid *id)
+{
+	char p[600];
+	struct stat st;
+
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
+	memset(id, 0, sizeof *id);
+	if (stat(p, &st) == 0)
+		mf_fid_of(&st, id);
+}
+
+static int
+open_dir(const char *rel)
+{
+	char p[600];
+
+	snprintf(p, sizeof p, "%s/%s", tmp, rel);
+	return open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
+/* A job of the one file f (its src below tmp/dir, len bytes, one piece into d). */
+static void
+one_file_job(struct mf_hjob *job, struct mf_tfile *f, const char *dir, unsigned char *d)
+{
+	char rel[600];
+
+	snprintf(rel, sizeof rel, "%s/%s", dir, f->src);
+	fid(rel, &f->id);
+	memset(job, 0, sizeof *job);
+	job->dirfd = open_dir(dir);
+	job->files = f;
+	job->nfiles = 1;
+	job->total = f->len;
+	job->plen = 16384;
+	job->digests = d;
+}
+
+/* The digests do not depend on the number of workers, and match a one-shot SHA-1. */
 TEST(hash_same_for_any_worker_count)
 {
 	char nx[] = "x", ny[] = "y", nz[] = "z";
@@ -181,19 +222,21 @@ TEST(hash_same_for_any_worker_count)
 	};
 	struct mf_hjob job = { 0 };
 	unsigned char d1[20 * 13], dn[20 * 13], one[20], *all;
-	char err[256], px[600], pz[600];
+	char err[256];
 	size_t i, total = 200001;
 	int jobs;
 
 	pattern("h/x", 70001, 1);
 	pattern("h/y", 0, 0);
 	pattern("h/z", 130000, 2);
-	snprintf(px, sizeof px, "%s/h/x", tmp);
-	snprintf(pz, sizeof pz, "%s/h/z", tmp);
-	f[0].src = px;
-	f[1].src = px;
-	f[2].src = pz;
+	f[0].src = nx;
+	f[1].src = nx;
+	f[2].src = nz;
+	fid("h/x", &f[0].id);
+	fid("h/x", &f[1].id);
+	fid("h/z", &f[2].id);
 	f[1].off = f[2].off = 70001;
+	job.dirfd = open_dir("h");
 	job.files = f;
 	job.nfiles = 3;
 	job.total = total;
@@ -206,6 +249,7 @@ TEST(hash_same_for_any_worker_count)
 		if (jobs > 1)
 			CHECK(memcmp(d1, dn, sizeof d1) == 0);
 	}
+	close(job.dirfd);
 	/* piece 4 straddles x and z: compare it with SHA-1 over the concatenation */
 	all = malloc(total);
 	for (i = 0; i < total; i++)
@@ -219,20 +263,14 @@ TEST(hash_same_for_any_worker_count)
 
 TEST(hash_detects_changed_size)
 {
-	char ng[] = "g", none[] = "/nonexistent/file";
-	struct mf_tfile f = { .path = ng, .len = 5000 };
-	struct mf_hjob job = { 0 };
+	char ng[] = "g", none[] = "nonexistent";
+	struct mf_tfile f = { .path = ng, .src = ng, .len = 5000 };
+	struct mf_hjob job;
 	unsigned char d[20];
-	char err[256], p[600];
+	char err[256];
 
 	pattern("g/g", 6000, 1);	/* grew since the walk saw 5000 bytes */
-	snprintf(p, sizeof p, "%s/g/g", tmp);
-	f.src = p;
-	job.files = &f;
-	job.nfiles = 1;
-	job.total = 5000;
-	job.plen = 16384;
-	job.digests = d;
+	one_file_job(&job, &f, "g", d);
 	errno = 0;
 	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), -1);
 	CHECK_INT(errno, EAGAIN);
@@ -240,6 +278,74 @@ TEST(hash_detects_changed_size)
 	f.src = none;
 	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), -1);
 	CHECK(strstr(err, "cannot open g") != NULL);
+	close(job.dirfd);
+}
+
+/* A file swapped after the walk (for a link, for another file, or a folder on its path
+ * for a link) is never read: the job fails with ESTALE naming it. */
+TEST(hash_refuses_a_swapped_file)
+{
+	char nr[] = "sub/r", out[600], p[600], q[600], keep[600];
+	struct mf_tfile f = { .path = nr, .src = nr, .len = 4000 };
+	struct mf_hjob job;
+	unsigned char d[20];
+	char err[256];
+
+	pattern("swap/sub/r", 4000, 1);
+	pattern("outside/sub/r", 4000, 2);	/* same name and size, elsewhere */
+	one_file_job(&job, &f, "swap", d);
+	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), 0);
+	/* the file renamed over by a link to the outside one (its inode kept alive, so that
+	 * the copy below cannot be given the same number) */
+	snprintf(out, sizeof out, "%s/outside/sub/r", tmp);
+	snprintf(p, sizeof p, "%s/swap/sub/r.new", tmp);
+	snprintf(q, sizeof q, "%s/swap/sub/r", tmp);
+	snprintf(keep, sizeof keep, "%s/swap/keep", tmp);
+	CHECK_INT(link(q, keep), 0);
+	CHECK_INT(symlink(out, p), 0);
+	CHECK_INT(rename(p, q), 0);
+	errno = 0;
+	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), -1);
+	CHECK_INT(errno, ESTALE);
+	CHECK(strstr(err, "replaced") != NULL && strstr(err, "sub/r") != NULL);
+	/* ... by a copy of it: another inode */
+	pattern("swap/sub/r", 4000, 1);
+	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), -1);
+	CHECK_INT(errno, ESTALE);
+	/* the folder on its path swapped for a link to the outside folder */
+	fid("swap/sub/r", &f.id);
+	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), 0);
+	snprintf(out, sizeof out, "%s/outside/sub", tmp);
+	snprintf(p, sizeof p, "%s/swap/sub", tmp);
+	snprintf(q, sizeof q, "%s/swap/sub.old", tmp);
+	CHECK_INT(rename(p, q), 0);
+	CHECK_INT(symlink(out, p), 0);
+	CHECK_INT(mf_hash_pieces(&job, err, sizeof err), -1);
+	CHECK_INT(errno, ESTALE);
+	close(job.dirfd);
+}
+
+/* within: the folder must really lie there (a link into it from outside is refused). */
+TEST(walk_within)
+{
+	struct mf_tlayout lay;
+	char root[600], seed[600], link[600], err[256];
+
+	pattern("within/seed/In/a.bin", 10, 1);
+	pattern("within/other/Out/a.bin", 10, 1);
+	snprintf(seed, sizeof seed, "%s/within/seed", tmp);
+	snprintf(root, sizeof root, "%s/within/seed/In", tmp);
+	CHECK_INT(mf_torrent_walk(root, seed, NULL, 0, &lay, err, sizeof err), 0);
+	CHECK(lay.dirfd >= 0);
+	mf_tlayout_free(&lay);
+	CHECK_INT(lay.dirfd, -1);
+	snprintf(root, sizeof root, "%s/within/other/Out", tmp);
+	CHECK_INT(mf_torrent_walk(root, seed, NULL, 0, &lay, err, sizeof err), -1);
+	CHECK(strstr(err, "outside") != NULL);
+	snprintf(link, sizeof link, "%s/within/seed/Link", tmp);
+	CHECK_INT(symlink(root, link), 0);
+	CHECK_INT(mf_torrent_walk(link, seed, NULL, 0, &lay, err, sizeof err), -1);
+	CHECK(strstr(err, "outside") != NULL);
 }
 
 TEST(tinfo_layout_refuses_unsafe_paths)
@@ -292,6 +398,8 @@ main(void)
 	RUN(cross_check_tree_infohash);
 	RUN(hash_same_for_any_worker_count);
 	RUN(hash_detects_changed_size);
+	RUN(hash_refuses_a_swapped_file);
+	RUN(walk_within);
 	RUN(tinfo_layout_refuses_unsafe_paths);
 	RUN(tinfo_describe_rejects_inconsistent);
 	rc = DONE();
