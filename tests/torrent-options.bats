@@ -132,7 +132,7 @@ show_fields() {
 @test "mf-torrent: a rerun with another comment, web seed or creator setting keeps the infohash" {
 	mf_need transmission-show
 	mf_tree_s9 seed/Book
-	export MF_OUT_DIR="$PWD/out"
+	export MF_OUT_DIR="$PWD/out" MF_SEED_ROOT="$PWD/seed"
 	rec="{\"id\":\"B1\",\"staging\":{\"dir\":\"$PWD/seed/Book\",\"name\":\"Book\"}}"
 	t=out/Book/Book.torrent
 	run mf-torrent <<<"$rec"
@@ -164,7 +164,7 @@ show_fields() {
 @test "mf-torrent: a rerun with --entropy or another name makes a new torrent; entropy is kept after" {
 	mf_need transmission-show
 	mf_tree_s9 seed/Book
-	export MF_OUT_DIR="$PWD/out"
+	export MF_OUT_DIR="$PWD/out" MF_SEED_ROOT="$PWD/seed"
 	rec="{\"id\":\"B1\",\"staging\":{\"dir\":\"$PWD/seed/Book\",\"name\":\"Book\"}}"
 	run mf-torrent <<<"$rec"
 	ih=$(jq -r .torrent.infohash <<<"$output")
