@@ -138,18 +138,18 @@ own() { stat -c '%u:%g %a' "$1"; }
 	mf_need setpriv
 	# the build is world-readable (0755 folders); the tool reads no records, writes nothing
 	run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
-	    env MF_OWNER="$((ID + 1)):$ID" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out \
+	    env MF_OWNER="$((ID + 1)):$ID" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out MF_SEED_ROOT=/nonexistent/seed \
 	    "$MF_BIN/mf-torrent" </dev/null
 	assert_equal "$status" 78
 	[[ $stderr == *MF_OWNER=*root* ]] || { echo "$stderr"; false; }
 	run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
-	    env MF_OWNER="$ID:$((ID + 1))" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out \
+	    env MF_OWNER="$ID:$((ID + 1))" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out MF_SEED_ROOT=/nonexistent/seed \
 	    "$MF_BIN/mf-torrent" </dev/null
 	assert_equal "$status" 78
 	[[ $stderr == *MF_OWNER=*group* ]] || { echo "$stderr"; false; }
 	# its own uid and its own group: fine
 	run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
-	    env MF_OWNER="$ID:$ID" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out \
+	    env MF_OWNER="$ID:$ID" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out MF_SEED_ROOT=/nonexistent/seed \
 	    "$MF_BIN/mf-torrent" </dev/null
 	assert_success
 }
