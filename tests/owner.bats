@@ -136,20 +136,24 @@ own() { stat -c '%u:%g %a' "$1"; }
 
 @test "MF_OWNER for another user without root: exit 78 saying it needs root" {
 	mf_need setpriv
-	# the build is world-readable (0755 folders); the tool reads no records, writes nothing
-	run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
-	    env MF_OWNER="$((ID + 1)):$ID" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out MF_SEED_ROOT=/nonexistent/seed \
-	    "$MF_BIN/mf-torrent" </dev/null
+	# A copy the throw-away uid can run wherever the checkout is (under /root it cannot
+	# reach build/bin); the tool reads no records and writes nothing.
+	d=$(mktemp -d /tmp/mf-owner.XXXXXX)
+	chmod 755 "$d"
+	mf=$(mf_nobody_copy "$MF_BIN/mf-torrent" "$d/bin")
+	as_id() {	# as_id OWNER: mf-torrent as the throw-away uid with MF_OWNER=OWNER
+		run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
+		    env MF_OWNER="$1" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out \
+		    MF_SEED_ROOT=/nonexistent/seed "$mf" </dev/null
+	}
+	as_id "$((ID + 1)):$ID"
 	assert_equal "$status" 78
 	[[ $stderr == *MF_OWNER=*root* ]] || { echo "$stderr"; false; }
-	run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
-	    env MF_OWNER="$ID:$((ID + 1))" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out MF_SEED_ROOT=/nonexistent/seed \
-	    "$MF_BIN/mf-torrent" </dev/null
+	as_id "$ID:$((ID + 1))"
 	assert_equal "$status" 78
 	[[ $stderr == *MF_OWNER=*group* ]] || { echo "$stderr"; false; }
 	# its own uid and its own group: fine
-	run --separate-stderr setpriv --reuid="$ID" --regid="$ID" --clear-groups \
-	    env MF_OWNER="$ID:$ID" MF_CONFIG=/dev/null MF_OUT_DIR=/nonexistent/out MF_SEED_ROOT=/nonexistent/seed \
-	    "$MF_BIN/mf-torrent" </dev/null
+	as_id "$ID:$ID"
+	rm -rf "$d"
 	assert_success
 }
