@@ -32,7 +32,8 @@
  */
 #define MAP_BUDGET	(16u << 20)
 #define MIN_WINDOW	(1u << 20)
-/* The runs of pieces a worker claims: long, so that a disk reads long sequential runs. */
+/* The runs of pieces a worker claims: long, so that a disk reads long sequential runs
+ * (a worker reads its run in order, and the kernel reads ahead of it). */
 #define MAX_RUN		(64u << 20)
 /* Windows each way is timed on before one is chosen (the fastest of each counts). */
 #define PROBES		6
@@ -70,7 +71,6 @@ struct worker {
 	double		best[2];	/* fastest seconds per byte seen, mapped and read */
 	int		fd;		/* the file open for the run, or -1 */
 	size_t		fi;		/* its index */
-	uint64_t	ahead;		/* its bytes before this were advised to the kernel */
 	pthread_t	tid;
 };
 
@@ -340,9 +340,9 @@ probe(struct worker *w, int map, double dt, int64_t n)
 		w->how = w->best[1] < w->best[0] ? MAP : READ;
 }
 
-/* Have file fi open for reading its bytes [off, off + n); -1 on failure. */
+/* Have file fi open; -1 on failure. */
 static int
-open_file(struct worker *w, size_t fi, uint64_t off, uint64_t n)
+open_file(struct worker *w, size_t fi)
 {
 	const struct mf_tfile *f = &w->sh->job->files[fi];
 	char msg[1024];
@@ -351,21 +351,16 @@ open_file(struct worker *w, size_t fi, uint64_t off, uint64_t n)
 		if (w->fd >= 0)
 			close(w->fd);
 		w->fi = fi;
-		w->ahead = 0;
 		if ((w->fd = mf_hash_open(w->sh->job, f, msg, sizeof msg)) < 0) {
 			set_msg(w->sh, errno, msg);
 			return -1;
 		}
-		if (w->how == READ)
-			posix_fadvise(w->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	}
-	/* From a disk: the whole part is read ahead, in large requests, while we hash. */
-	if (off >= w->ahead) {
-		posix_fadvise(w->fd, (off_t)off, (off_t)n, POSIX_FADV_WILLNEED);
-		w->ahead = off + n;
+		/* From a disk: the kernel's read-ahead, doubled, runs ahead of either path. */
+		posix_fadvise(w->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	}
 	return 0;
 }
+
 
 /* After the last byte of f: it must still have the size the walk found. */
 static int
@@ -393,7 +388,7 @@ hash_part(struct worker *w, struct cursor *c, size_t fi)
 
 	if (job->skip && end > c->pend)
 		end = c->pend;	/* the next piece may be one to skip */
-	if (open_file(w, fi, c->pos - f->off, end - c->pos) < 0)
+	if (open_file(w, fi) < 0)
 		return -1;
 	while (c->pos < end) {
 		if (__atomic_load_n(&w->sh->stop, __ATOMIC_RELAXED))
