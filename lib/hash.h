@@ -37,12 +37,14 @@ struct mf_hjob {
 size_t mf_hash_npieces(uint64_t total, uint64_t plen);
 
 /*
- * Hash every piece.  Each worker preads its own contiguous range of pieces, keeps at most
- * one file open, and uses one fixed buffer, so memory and descriptors stay bounded.  Files
- * are opened with mf_hash_open.  A file that cannot be opened, is not the one the walk
- * found, is shorter or longer than expected, or fails to read stops the job: returns -1
+ * Hash every piece.  Workers claim runs of pieces and read them through mapped windows or
+ * with pread (each worker times both and keeps the faster; MF_HASH_READ=map|read forces
+ * one); at most 16 MiB is mapped and one file open per worker, so memory and descriptors
+ * stay bounded.  Files are opened with mf_hash_open.  A file that cannot be opened, is
+ * not the one the walk found, is shorter or longer than expected (also when it shrinks
+ * under a mapping: the SIGBUS is caught), or fails to read stops the job: returns -1
  * with a message in err (and errno set; EAGAIN when the file changed size, ESTALE when it
- * was replaced).
+ * was replaced).  SIGBUS has a handler of the job's own while it runs.
  */
 int mf_hash_pieces(struct mf_hjob *job, char *err, size_t errsz);
 

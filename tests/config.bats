@@ -80,7 +80,7 @@ line_of() {
 	want+=$'\n'$(grep -o 'conf MF_[A-Z0-9_]*' "$MF_ROOT/scripts/mamfast" | cut -c6- | sort -u)
 	# not configuration keys: the file itself, and test and build knobs read from the environment
 	for k in $(sort -u <<<"$want"); do
-		case $k in MF_CONFIG|MF_DATA_DIR|MF_BIN|MF_STATE_COMPACT_MIN|MF_DATADIR|MF_VERSION) continue ;; esac
+		case $k in MF_CONFIG|MF_DATA_DIR|MF_BIN|MF_STATE_COMPACT_MIN|MF_HASH_READ|MF_DATADIR|MF_VERSION) continue ;; esac
 		grep -qx "$k" <<<"$listed" || { echo "mamfast config does not list $k"; false; }
 	done
 	# and every key it lists is documented in mamfast(7)
