@@ -178,6 +178,31 @@ mf_is_atomic_tmp(const char *name)
 	return name[0] == '.' && strstr(name, ".tmp.") != NULL;
 }
 
+/*
+ * 1 when no process pid runs: none has it, or it is a zombie (killed and not yet reaped,
+ * which under a container's init can last): what it left is stale.
+ */
+static int
+pid_gone(long pid)
+{
+	char p[64], buf[512];
+	const char *rp;
+	ssize_t n;
+	int fd;
+
+	if (kill((pid_t)pid, 0) < 0)
+		return errno == ESRCH;
+	snprintf(p, sizeof p, "/proc/%ld/stat", pid);
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	n = read(fd, buf, sizeof buf);
+	close(fd);
+	/* "pid (comm) state ...": comm may hold ") ", so the last one ends it */
+	if (n <= 0 || !(rp = memrchr(buf, ')', (size_t)n)) || rp + 2 >= buf + n)
+		return 0;
+	return rp[2] == 'Z';
+}
+
 void
 mf_atomic_sweep(const char *path)
 {
@@ -203,7 +228,7 @@ mf_atomic_sweep(const char *path)
 				continue;
 			pid = strtol(nm + bl + 6, NULL, 10);
 			/* A live writer's file is left alone. */
-			if (pid > 0 && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+			if (pid > 0 && pid_gone(pid))
 				unlinkat(dirfd(d), nm, 0);
 		}
 		closedir(d);

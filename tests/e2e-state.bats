@@ -28,12 +28,16 @@ dead_pid() {
 	mkdir -p "$STATE/.run.$dead.AbCdEf" "$STATE/.run.OldOne" "$OUT/Stale" "$OUT/Live"
 	: >"$STATE/.last-run.ndjson.tmp.$dead"
 	: >"$OUT/Stale/.Stale.json.tmp.$dead.0"
+	# and what a killed process not yet reaped (a zombie) left
+	mf_zombie
+	mkdir "$STATE/.run.$zpid.GhIjKl"
+	: >"$OUT/Stale/.Stale.json.tmp.$zpid.1"
 	# Run A, without the lock, stalls at metadata (Audnex answers nothing for 30 s).
 	audnex '/_control/rule?path=/books&action=delay&arg=30&times=0' >/dev/null
 	setsid mamfast run --no-run-lock >"$BATS_TEST_TMPDIR/a.out" 2>&1 3>&- &
 	apid=$!
 	for i in $(seq 100); do
-		adir=$(ls -d "$STATE"/.run.* | grep -v "AbCdEf\|OldOne" | head -n 1)
+		adir=$(ls -d "$STATE"/.run.* | grep -v "AbCdEf\|OldOne\|GhIjKl" | head -n 1)
 		[ -e "$adir/pending" ] && break
 		sleep 0.1
 	done
@@ -48,7 +52,9 @@ dead_pid() {
 	[ -e "$OUT/Live/.Live.json.tmp.$apid.0" ]
 	[ ! -e "$STATE/.run.$dead.AbCdEf" ] && [ ! -e "$STATE/.run.OldOne" ]
 	[ ! -e "$STATE/.last-run.ndjson.tmp.$dead" ] && [ ! -e "$OUT/Stale/.Stale.json.tmp.$dead.0" ]
-	[[ "$stderr" == *"removed 2 temporary file(s)"* ]]
+	[ ! -e "$STATE/.run.$zpid.GhIjKl" ] && [ ! -e "$OUT/Stale/.Stale.json.tmp.$zpid.1" ]
+	mf_zombie_end
+	[[ "$stderr" == *"removed 3 temporary file(s)"* ]]
 	# A finishes once Audnex answers again, its run folder intact.
 	audnex /_control/reset >/dev/null
 	wait "$apid"

@@ -199,10 +199,15 @@ same_as_mktorrent() {
 	dead=$!
 	wait "$dead"
 	: >"out/Book/.Book.torrent.tmp.$dead.1"
+	# and one of a killed writer not yet reaped (a zombie: the pid exists)
+	mf_zombie
+	: >"out/Book/.Book.torrent.tmp.$zpid.2"
 	# second run: the same torrent, not rewritten, not rehashed
 	run mf-torrent <<<"$rec"
+	mf_zombie_end
 	assert_success
 	[ ! -e "out/Book/.Book.torrent.tmp.$dead.1" ]
+	[ ! -e "out/Book/.Book.torrent.tmp.$zpid.2" ]
 	assert_equal "$(jq -r .torrent.reused <<<"$output")" true
 	assert_equal "$(jq -r .torrent.infohash <<<"$output")" "$(jq -r .infohash <<<"$t")"
 	assert_equal "$(stat -c %i out/Book/Book.torrent)" "$ino"

@@ -40,3 +40,26 @@ mf_nobody_copy() {
 }
 
 # For stderr apart from stdout use bats' own `run --separate-stderr` ($stderr).
+
+# mf_zombie: a process that has ended and that its parent has not reaped (as a killed
+# tool's under an init that reaps late): its pid in $zpid.  Its parent sleeps for a
+# minute; mf_zombie_end ends it (and so the zombie).
+mf_zombie() {
+	local f=$BATS_TEST_TMPDIR/zombie.pid i
+	python3 -c '
+import os, sys, time
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+print(pid, flush=True)
+time.sleep(60)' >"$f" 3>&- &
+	zparent=$!
+	for ((i = 0; i < 500; i++)); do
+		zpid=$(cat "$f" 2>/dev/null)
+		[ -n "$zpid" ] && [ "$(sed 's/.*) //' "/proc/$zpid/stat" 2>/dev/null | cut -c1)" = Z ] &&
+		    return 0
+		sleep 0.01
+	done
+	return 1
+}
+mf_zombie_end() { kill "$zparent" 2>/dev/null; wait "$zparent" 2>/dev/null || true; }
