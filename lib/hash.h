@@ -37,9 +37,10 @@ struct mf_hjob {
 size_t mf_hash_npieces(uint64_t total, uint64_t plen);
 
 /*
- * Hash every piece.  Workers claim runs of pieces and read them through mapped windows or
- * with pread (each worker times both and keeps the faster; MF_HASH_READ=map|read forces
- * one); at most 16 MiB is mapped and one file open per worker, so memory and descriptors
+ * Hash every piece.  Workers claim runs of pieces; with SHA-NI they hash four at once
+ * (lib/sha1x), otherwise they read through mapped windows or with pread (each worker times
+ * both and keeps the faster; MF_HASH_READ=map|read forces one, a piece at a time); at
+ * most 16 MiB is mapped and five files open per worker, so memory and descriptors
  * stay bounded.  Files are opened with mf_hash_open.  A file that cannot be opened, is
  * not the one the walk found, is shorter or longer than expected (also when it shrinks
  * under a mapping: the SIGBUS is caught), or fails to read stops the job: returns -1
