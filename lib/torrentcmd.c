@@ -265,18 +265,22 @@ mf_torrentcmd_filter(struct mf_topts *o)
 {
 	struct filter f = { .o = o };
 	struct mf_stream_ops ops = { .record = handle, .ctx = &f };
+	char *abs = NULL;
+	int rc;
 
 	f.out_dir = mf_config_require("MF_OUT_DIR");
 	/* Only staged folders are hashed: the walk checks again on the folder it opened. */
 	o->within = mf_config_require("MF_SEED_ROOT");
 	/* Paths in records are absolute (as mf-meta makes its own from a relative MF_OUT_DIR). */
 	if (*f.out_dir != '/') {
-		char cwd[PATH_MAX], *abs;
+		char cwd[PATH_MAX];
 
 		if (!getcwd(cwd, sizeof cwd) || asprintf(&abs, "%s/%s", cwd, f.out_dir) < 0)
 			mf_err(EX_OSERR, "MF_OUT_DIR %s: cannot make it absolute", f.out_dir);
 		f.out_dir = abs;
 	}
 	f.roots = (struct mf_roots){ NULL, o->within, f.out_dir };
-	return mf_stream_run(STDIN_FILENO, stdout, &ops);
+	rc = mf_stream_run(STDIN_FILENO, stdout, &ops);
+	free(abs);
+	return rc;
 }
