@@ -1019,23 +1019,216 @@ pretty(const cJSON *j)
 	return r;
 }
 
+/* The metadata of one record, step by step. */
+struct meta_job {
+	cJSON				*rec;
+	const struct mf_meta_opts	*o;
+	const char			*dir, *name;	/* staging.dir, staging.name */
+	cJSON				*warnings, *audnex, *audio, *raw, *mam;
+	struct mf_audnex_result		 ar;
+	char				*file, *mi;	/* the main audio file, MediaInfo's report */
+	char				*outdir, *out, *abs;	/* MF_OUT_DIR/NAME, its JSON, resolved */
+	char				 container[8];
+};
+
+/* The staged folder, checked and open (its files are read below it, never through a
+ * link); -1 when it is missing; -2 after failing the record. */
+static int
+open_staged(struct meta_job *j)
+{
+	const struct mf_roots roots = { NULL, j->o->seed_root, j->o->out_dir };
+	const char *seed_root = j->o->seed_root;
+	int dfd;
+
+	if (!j->dir || !plain_name(j->name)) {
+		mf_rec_error(j->rec, "metadata", 0, "no staging.dir and staging.name (a plain "
+		    "folder name): run mf-stage first");
+		return -2;
+	}
+	if (mf_rec_paths_ok(j->rec, MF_RF_STAGING, &roots, "metadata") != 0)
+		return -2;
+	dfd = open(j->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if ((dfd < 0 && errno != ENOENT) ||
+	    (dfd >= 0 && seed_root && mf_fd_inside(dfd, seed_root) != 1)) {
+		mf_rec_error(j->rec, "metadata", 0, "staging.dir %s is not a folder inside "
+		    "MF_SEED_ROOT (%s): refused", j->dir, dfd < 0 ? strerror(errno) :
+		    "a symbolic link on its path?");
+		if (dfd >= 0)
+			close(dfd);
+		return -2;
+	}
+	return dfd;
+}
+
+/* The facts of the main audio file below dfd (-1: none): j->audio, container, mi. */
+static void
+read_audio(struct meta_job *j, int dfd)
+{
+	struct mf_audio a;
+	const char *base, *dot;
+	char err[300];
+	int afd;
+
+	if (dfd < 0 || !(j->file = main_audio(j->rec, j->dir, dfd))) {
+		warn_rec(j->warnings, j->rec, "no audio file in %s: no audio facts", j->dir);
+		return;
+	}
+	if (!*j->file) {
+		warn_rec(j->warnings, j->rec, "the main audio file is outside the staging "
+		    "folder: ignored");
+		return;
+	}
+	if ((afd = mf_open_at(dfd, j->file, NULL, NULL)) < 0) {
+		warn_rec(j->warnings, j->rec, "audio facts: %s: %s", j->file, errno == ELOOP ?
+		    "a symbolic link, not the staged file: not read" : strerror(errno));
+		return;
+	}
+	base = strrchr(j->file, '/');
+	base = base ? base + 1 : j->file;
+	if ((dot = strrchr(base, '.')) && strlen(dot + 1) < sizeof j->container) {
+		for (size_t i = 0; dot[1 + i]; i++)
+			j->container[i] = (char)toupper((unsigned char)dot[1 + i]);
+	}
+	if (mf_audio_read(afd, &a, err, sizeof err) != 0) {
+		warn_rec(j->warnings, j->rec, "audio facts: %s: %s", base, err);
+	} else {
+		j->audio = mf_audio_json(&a);
+		if (!*j->container)
+			snprintf(j->container, sizeof j->container, "%s", a.container);
+		mf_audio_free(&a);
+	}
+	if (j->o->mediainfo && mf_audio_mediainfo(afd, j->o->mediainfo_timeout, &j->mi, err,
+	    sizeof err) != 0)
+		warn_rec(j->warnings, j->rec, "%s: the report is built from our own facts", err);
+	close(afd);
+}
+
+/* Ask Audnex (when it is on) about the ASIN: j->audnex, and j->raw to keep beside. */
+static void
+ask_audnex(struct meta_job *j)
+{
+	const char *asin = mf_json_str(j->rec, "asin");
+	struct mf_audnex_result *ar = &j->ar;
+	enum mf_audnex_rc r;
+
+	if (!j->o->audnex)
+		return;		/* Audnex switched off: nothing to say. */
+	if (!asin) {
+		warn_rec(j->warnings, j->rec, "no ASIN: Audnex not asked");
+		return;
+	}
+	r = mf_audnex_fetch(j->o->audnex, asin, ar);
+	if (r != MF_AUDNEX_OK) {
+		warn_rec(j->warnings, j->rec, "Audnex: %s", ar->why);
+		return;
+	}
+	if (!(j->audnex = mf_audnex_meta(ar->book, ar->chapters))) {
+		warn_rec(j->warnings, j->rec, "Audnex: the answer for %s lacks asin or title",
+		    asin);
+		return;
+	}
+	if (ar->why[0])
+		warn_rec(j->warnings, j->rec, "Audnex: %s", ar->why);
+	if ((j->raw = cJSON_CreateObject())) {
+		cJSON_AddStringToObject(j->raw, "region", ar->region);
+		cJSON_AddItemReferenceToObject(j->raw, "book", ar->book);
+		if (ar->chapters)
+			cJSON_AddItemReferenceToObject(j->raw, "chapters", ar->chapters);
+		else
+			cJSON_AddNullToObject(j->raw, "chapters");
+	}
+}
+
+/* Write MF_OUT_DIR/NAME/NAME.json (and audnex.json beside it); -1 after failing the
+ * record.  mark: the pending writes before this record's. */
+static int
+write_mam(struct meta_job *j, size_t mark)
+{
+	const char *name = j->name, *seed_root = j->o->seed_root;
+	char *text, *p = NULL, *t;
+
+	if (asprintf(&j->outdir, "%s/%s", j->o->out_dir, name) < 0 ||
+	    asprintf(&j->out, "%s/%s.json", j->outdir, name) < 0) {
+		mf_rec_error(j->rec, "metadata", 1, "out of memory");
+		return -1;
+	}
+	/* Anything written under the staged folder would change the torrent. */
+	if (mf_path_inside(j->outdir, j->dir) == 1 ||
+	    (seed_root && mf_path_inside(j->outdir, seed_root) == 1)) {
+		mf_rec_error(j->rec, "metadata", 0, "%s is inside the staging area: set "
+		    "MF_OUT_DIR outside MF_SEED_ROOT (it would change the torrent)", j->outdir);
+		return -1;
+	}
+	/* No fsync here: the batch's syncfs makes the new folder durable too. */
+	if (mf_mkdir(j->outdir, MF_DIR_MODE) != 0 && errno != EEXIST &&
+	    (errno != ENOENT || mf_mkdir_p(j->outdir, MF_DIR_MODE) != 0)) {
+		mf_rec_error(j->rec, "metadata", 1, "cannot create %s: %s", j->outdir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!(text = pretty(j->mam)) || write_text(j->out, text) != 0) {
+		mf_rec_error(j->rec, "metadata", 1, "cannot write %s: %s", j->out,
+		    strerror(errno));
+		free(text);
+		return -1;
+	}
+	free(text);
+	if (j->raw) {
+		t = pretty(j->raw);
+		if (!t || asprintf(&p, "%s/audnex.json", j->outdir) < 0 || write_text(p, t) != 0) {
+			mf_rec_error(j->rec, "metadata", 1, "cannot write %s/audnex.json: %s",
+			    j->outdir, strerror(errno));
+			free(t);
+			free(p);
+			drop_pending(mark);
+			return -1;
+		}
+		free(t);
+		free(p);
+	}
+	/* The file itself appears at the flush: resolve its folder. */
+	if ((j->abs = realpath(j->outdir, NULL))) {
+		char *full = NULL;
+
+		if (asprintf(&full, "%s/%s.json", j->abs, name) < 0)
+			full = NULL;
+		free(j->abs);
+		j->abs = full;
+	}
+	return 0;
+}
+
+/* The record's `meta`; what it takes over is no longer the job's. */
+static void
+put_meta(struct meta_job *j)
+{
+	cJSON *meta = cJSON_CreateObject();
+
+	cJSON_AddItemToObject(meta, "audnex", j->audnex ? j->audnex : cJSON_CreateNull());
+	cJSON_AddItemToObject(meta, "audio", j->audio ? j->audio : cJSON_CreateNull());
+	j->audnex = j->audio = NULL;
+	if (j->abs || j->out)
+		cJSON_AddStringToObject(meta, "mam_json", j->abs ? j->abs : j->out);
+	else
+		cJSON_AddNullToObject(meta, "mam_json");
+	cJSON_AddItemToObject(meta, "warnings", j->warnings);
+	j->warnings = NULL;
+	mf_json_put(j->rec, "meta", meta);
+}
+
 enum mf_rec_result
 mf_meta_record(cJSON *rec, void *ctx)
 {
 	const struct mf_meta_opts *o = ctx;
-	const char *dir = mf_json_str(rec, "staging.dir"), *name = mf_json_str(rec, "staging.name");
 	const char *done = mf_json_str(rec, "checkpoints.metadata_at");
-	const char *old = mf_json_str(rec, "meta.mam_json"), *asin = mf_json_str(rec, "asin");
-	cJSON *meta, *warnings, *audnex = NULL, *audio = NULL, *raw = NULL, *mam;
-	struct mf_audnex_result ar = { 0 };
-	char *file = NULL, *mi = NULL, *text = NULL, *outdir = NULL, *out = NULL, *abs = NULL;
-	char container[8] = "", err[300];
+	const char *old = mf_json_str(rec, "meta.mam_json");
+	const struct mf_roots roots = { NULL, o->seed_root, o->out_dir };
+	struct meta_job j = { .rec = rec, .o = o };
 	enum mf_rec_result rc = MF_REC_FAIL;
 	size_t mark = npend;
 	struct mf_mam_in in;
-	const struct mf_roots roots = { NULL, o->seed_root, o->out_dir };
 	struct stat st;
-	int dfd, afd = -1;
+	int dfd;
 
 	if (done && old && !o->force) {
 		if (mf_rec_paths_ok(rec, MF_RF_MAM_JSON, &roots, "metadata") != 0)
@@ -1043,172 +1236,41 @@ mf_meta_record(cJSON *rec, void *ctx)
 		if (stat(old, &st) == 0)
 			return MF_REC_SKIP;	/* resume: this record's metadata is written */
 	}
-	if (!dir || !plain_name(name)) {
-		mf_rec_error(rec, "metadata", 0, "no staging.dir and staging.name (a plain folder "
-		    "name): run mf-stage first");
+	j.dir = mf_json_str(rec, "staging.dir");
+	j.name = mf_json_str(rec, "staging.name");
+	if ((dfd = open_staged(&j)) == -2)
 		return MF_REC_FAIL;
-	}
-	if (mf_rec_paths_ok(rec, MF_RF_STAGING, &roots, "metadata") != 0)
-		return MF_REC_FAIL;
-	/* The staged files are read below this descriptor, never through a link. */
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if ((dfd < 0 && errno != ENOENT) ||
-	    (dfd >= 0 && o->seed_root && mf_fd_inside(dfd, o->seed_root) != 1)) {
-		mf_rec_error(rec, "metadata", 0, "staging.dir %s is not a folder inside "
-		    "MF_SEED_ROOT (%s): refused", dir, dfd < 0 ? strerror(errno) :
-		    "a symbolic link on its path?");
-		if (dfd >= 0)
-			close(dfd);
-		return MF_REC_FAIL;
-	}
-	warnings = cJSON_CreateArray();
-
-	if (dfd < 0 || !(file = main_audio(rec, dir, dfd))) {
-		warn_rec(warnings, rec, "no audio file in %s: no audio facts", dir);
-	} else if (!*file) {
-		warn_rec(warnings, rec, "the main audio file is outside the staging folder: ignored");
-	} else if ((afd = mf_open_at(dfd, file, NULL, NULL)) < 0) {
-		warn_rec(warnings, rec, "audio facts: %s: %s", file, errno == ELOOP ?
-		    "a symbolic link, not the staged file: not read" : strerror(errno));
-	} else {
-		struct mf_audio a;
-		const char *base = strrchr(file, '/'), *dot;
-
-		base = base ? base + 1 : file;
-		if ((dot = strrchr(base, '.')) && strlen(dot + 1) < sizeof container) {
-			for (size_t i = 0; dot[1 + i]; i++)
-				container[i] = (char)toupper((unsigned char)dot[1 + i]);
-		}
-		if (mf_audio_read(afd, &a, err, sizeof err) != 0) {
-			warn_rec(warnings, rec, "audio facts: %s: %s", base, err);
-		} else {
-			audio = mf_audio_json(&a);
-			if (!*container)
-				snprintf(container, sizeof container, "%s", a.container);
-			mf_audio_free(&a);
-		}
-		if (o->mediainfo && mf_audio_mediainfo(afd, o->mediainfo_timeout, &mi, err,
-		    sizeof err) != 0)
-			warn_rec(warnings, rec, "%s: the report is built from our own facts", err);
-		close(afd);
-	}
+	j.warnings = cJSON_CreateArray();
+	read_audio(&j, dfd);
 	if (dfd >= 0)
 		close(dfd);
-
-	if (!o->audnex) {
-		/* Audnex switched off: nothing to say. */
-	} else if (!asin) {
-		warn_rec(warnings, rec, "no ASIN: Audnex not asked");
-	} else {
-		enum mf_audnex_rc r = mf_audnex_fetch(o->audnex, asin, &ar);
-
-		if (r == MF_AUDNEX_OK && !(audnex = mf_audnex_meta(ar.book, ar.chapters))) {
-			warn_rec(warnings, rec, "Audnex: the answer for %s lacks asin or title", asin);
-		} else if (r == MF_AUDNEX_OK) {
-			if (ar.why[0])
-				warn_rec(warnings, rec, "Audnex: %s", ar.why);
-			if ((raw = cJSON_CreateObject())) {
-				cJSON_AddStringToObject(raw, "region", ar.region);
-				cJSON_AddItemReferenceToObject(raw, "book", ar.book);
-				if (ar.chapters)
-					cJSON_AddItemReferenceToObject(raw, "chapters", ar.chapters);
-				else
-					cJSON_AddNullToObject(raw, "chapters");
-			}
-		} else {
-			warn_rec(warnings, rec, "Audnex: %s", ar.why);
-		}
-	}
-	if (audnex && audio)
-		cross_check(audnex, audio, warnings, rec);
-
+	ask_audnex(&j);
+	if (j.audnex && j.audio)
+		cross_check(j.audnex, j.audio, j.warnings, rec);
 	memset(&in, 0, sizeof in);
 	in.rec = rec;
-	in.audnex = audnex;
-	in.audio = audio;
-	in.container = *container ? container : NULL;
-	in.mediainfo = mi;
+	in.audnex = j.audnex;
+	in.audio = j.audio;
+	in.container = *j.container ? j.container : NULL;
+	in.mediainfo = j.mi;
 	in.cats = o->cats;
 	in.naming = o->naming;
-	if (!(mam = mf_mam_json(&in))) {
+	if (!(j.mam = mf_mam_json(&in)))
 		mf_rec_error(rec, "metadata", 1, "out of memory");
-		goto out;
+	else if (o->dry_run || write_mam(&j, mark) == 0) {
+		put_meta(&j);
+		rc = MF_REC_OK;
 	}
-
-	if (!o->dry_run) {
-		if (asprintf(&outdir, "%s/%s", o->out_dir, name) < 0 ||
-		    asprintf(&out, "%s/%s.json", outdir, name) < 0) {
-			mf_rec_error(rec, "metadata", 1, "out of memory");
-			goto out_mam;
-		}
-		/* Anything written under the staged folder would change the torrent. */
-		if (mf_path_inside(outdir, dir) == 1 ||
-		    (o->seed_root && mf_path_inside(outdir, o->seed_root) == 1)) {
-			mf_rec_error(rec, "metadata", 0, "%s is inside the staging area: set MF_OUT_DIR "
-			    "outside MF_SEED_ROOT (it would change the torrent)", outdir);
-			goto out_mam;
-		}
-		/* No fsync here: the batch's syncfs makes the new folder durable too. */
-		if (mf_mkdir(outdir, MF_DIR_MODE) != 0 && errno != EEXIST &&
-		    (errno != ENOENT || mf_mkdir_p(outdir, MF_DIR_MODE) != 0)) {
-			mf_rec_error(rec, "metadata", 1, "cannot create %s: %s", outdir,
-			    strerror(errno));
-			goto out_mam;
-		}
-		if (!(text = pretty(mam)) || write_text(out, text) != 0) {
-			mf_rec_error(rec, "metadata", 1, "cannot write %s: %s", out, strerror(errno));
-			goto out_mam;
-		}
-		if (raw) {
-			char *p = NULL, *t = pretty(raw);
-
-			if (!t || asprintf(&p, "%s/audnex.json", outdir) < 0 || write_text(p, t) != 0) {
-				mf_rec_error(rec, "metadata", 1, "cannot write %s/audnex.json: %s",
-				    outdir, strerror(errno));
-				free(t);
-				free(p);
-				drop_pending(mark);
-				goto out_mam;
-			}
-			free(t);
-			free(p);
-		}
-		/* The file itself appears at the flush: resolve its folder. */
-		if ((abs = realpath(outdir, NULL))) {
-			char *full = NULL;
-
-			if (asprintf(&full, "%s/%s.json", abs, name) < 0)
-				full = NULL;
-			free(abs);
-			abs = full;
-		}
-	}
-
-	meta = cJSON_CreateObject();
-	cJSON_AddItemToObject(meta, "audnex", audnex ? audnex : cJSON_CreateNull());
-	cJSON_AddItemToObject(meta, "audio", audio ? audio : cJSON_CreateNull());
-	audnex = audio = NULL;
-	if (abs || out)
-		cJSON_AddStringToObject(meta, "mam_json", abs ? abs : out);
-	else
-		cJSON_AddNullToObject(meta, "mam_json");
-	cJSON_AddItemToObject(meta, "warnings", warnings);
-	warnings = NULL;
-	mf_json_put(rec, "meta", meta);
-	rc = MF_REC_OK;
-out_mam:
-	cJSON_Delete(mam);
-out:
-	cJSON_Delete(raw);
-	cJSON_Delete(audnex);
-	cJSON_Delete(audio);
-	cJSON_Delete(warnings);
-	mf_audnex_result_free(&ar);
-	free(file);
-	free(mi);
-	free(text);
-	free(outdir);
-	free(out);
-	free(abs);
+	cJSON_Delete(j.mam);
+	cJSON_Delete(j.raw);
+	cJSON_Delete(j.audnex);
+	cJSON_Delete(j.audio);
+	cJSON_Delete(j.warnings);
+	mf_audnex_result_free(&j.ar);
+	free(j.file);
+	free(j.mi);
+	free(j.outdir);
+	free(j.out);
+	free(j.abs);
 	return rc;
 }

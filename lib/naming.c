@@ -1524,40 +1524,50 @@ drop_trailing_volume(char *series, const char *vol)
 	series[t] = '\0';
 }
 
-int
-mf_naming_build(const struct mf_naming *n, const struct mf_name_in *in,
-    struct mf_name_out *out, char *err, size_t errsz)
+/*
+ * The cleaned series of in, given or guessed from a title like "Overlord, Vol. 5", in
+ * *series (NULL when there is none) and its volume in vol; *guess gets the guessed series
+ * (the caller frees it).  -1 when out of memory.
+ */
+static int
+series_part(const struct mf_naming *n, const struct mf_name_in *in, char **series,
+    char **guess, char *vol, size_t volsz)
 {
-	char vol[48], year[8], pos[40];
-	char *series = NULL, *ident = NULL, *author = NULL, *asin = NULL, *tag = NULL, *t;
-	char *guess = NULL;
-	struct parts p;
-	size_t k, yl;
-	int rc = -1, level;
+	char pos[40], *t;
 
-	memset(out, 0, sizeof(*out));
-	vol[0] = year[0] = '\0';
-	if (in->asin == NULL || *in->asin == '\0') {
-		snprintf(err, errsz, "no ASIN");
-		return -1;
-	}
+	*series = NULL;
 	if (in->series != NULL && *in->series != '\0') {
 		if ((t = mf_naming_series(n, in->series)) == NULL)
-			goto oom;
-		series = mf_naming_sanitize(t);
+			return -1;
+		*series = mf_naming_sanitize(t);
 		free(t);
-		mf_naming_volume(in->position, in->title, vol, sizeof(vol));
+		mf_naming_volume(in->position, in->title, vol, volsz);
 	} else if (in->title != NULL &&
-	    mf_naming_series_from_title(in->title, &guess, pos, sizeof(pos))) {
+	    mf_naming_series_from_title(in->title, guess, pos, sizeof(pos))) {
 		/* No series known: "Overlord, Vol. 5" names one. */
-		if ((t = mf_naming_series(n, guess)) == NULL)
-			goto oom;
-		series = mf_naming_sanitize(t);
+		if ((t = mf_naming_series(n, *guess)) == NULL)
+			return -1;
+		*series = mf_naming_sanitize(t);
 		free(t);
-		mf_naming_volume(in->position, pos, vol, sizeof(vol));
+		mf_naming_volume(in->position, pos, vol, volsz);
 		if (vol[0] == '\0')
-			mf_naming_volfmt(pos, vol, sizeof(vol));
+			mf_naming_volfmt(pos, vol, volsz);
 	}
+	return 0;
+}
+
+/*
+ * What leads the name, malloc'd: the series when it has a volume (out->series_mode), else
+ * the cleaned title (vol emptied).  NULL with a message in err.
+ */
+static char *
+lead_name(const struct mf_naming *n, const struct mf_name_in *in, char *vol, size_t volsz,
+    struct mf_name_out *out, char *err, size_t errsz)
+{
+	char *series = NULL, *guess = NULL, *ident = NULL, *t;
+
+	if (series_part(n, in, &series, &guess, vol, volsz) != 0)
+		goto oom;
 	if (series != NULL && *series != '\0' && vol[0] != '\0') {
 		out->series_mode = 1;
 		if (!preserved(n, in->series != NULL && *in->series != '\0' ? in->series : guess))
@@ -1594,40 +1604,24 @@ mf_naming_build(const struct mf_naming *n, const struct mf_name_in *in,
 		goto oom;
 	if (*ident == '\0') {
 		snprintf(err, errsz, "the title is empty once cleaned");
-		goto out;
+		free(ident);
+		ident = NULL;
 	}
-	if (in->author != NULL && *in->author != '\0') {
-		if ((t = mf_naming_author(n, in->author)) == NULL)
-			goto oom;
-		author = mf_naming_sanitize(t);
-		free(t);
-	} else
-		author = strdup("");
-	if (in->year != NULL && (yl = digits(in->year)) == 4)
-		snprintf(year, sizeof(year), "%.4s", in->year);
-	asin = mf_naming_sanitize(in->asin);
-	tag = mf_naming_sanitize(in->tag != NULL ? in->tag : "");
-	if (author == NULL || asin == NULL || tag == NULL)
-		goto oom;
-	p = (struct parts){ ident, vol, year, author, asin, tag, in->suffix_chars,
-	    in->suffix_bytes, in->max_path };
-	/* Full name, then without the author, then without the year. */
-	for (level = 0; level < 3; level++) {
-		if (assemble(&p, ident, level < 2, level < 1, out)) {
-			if (level >= 1 && *author)
-				out->dropped[out->ndropped++] = "author";
-			if (level >= 2 && *year)
-				out->dropped[out->ndropped++] = "year";
-			out->truncated = out->ndropped > 0;
-			rc = 0;
-			goto out;
-		}
-	}
-	if (*author)
-		out->dropped[out->ndropped++] = "author";
-	if (*year)
-		out->dropped[out->ndropped++] = "year";
-	/* Cut the title or series, longest first, at a character boundary. */
+	goto out;
+oom:
+	snprintf(err, errsz, "out of memory");
+out:
+	free(series);
+	free(guess);
+	return ident;
+}
+
+/* The lead cut, longest first, at a character boundary, until the name fits; 1 then. */
+static int
+cut_to_fit(const struct parts *p, const char *ident, struct mf_name_out *out)
+{
+	size_t k;
+
 	for (k = mf_utf8_chars(ident); k-- > 1;) {
 		size_t b = utf8_prefix(ident, k);
 		char cutname[MF_NAME_MAX];
@@ -1646,26 +1640,85 @@ mf_naming_build(const struct mf_naming *n, const struct mf_name_in *in,
 		if (b == 0 || b + 4 > sizeof(cutname))
 			continue;
 		snprintf(cutname, sizeof(cutname), "%.*s...", (int)b, ident);
-		if (assemble(&p, cutname, 0, 0, out)) {
+		if (assemble(p, cutname, 0, 0, out)) {
 			out->dropped[out->ndropped++] = out->series_mode ? "series" : "title";
 			out->truncated = 1;
-			rc = 0;
-			goto out;
+			return 1;
 		}
 	}
+	return 0;
+}
+
+/* Fit the parts into the path budget: the full name, then without the author, then
+ * without the year, then with the lead cut.  0, or -1 with a message in err. */
+static int
+fit_name(const struct parts *p, struct mf_name_out *out, char *err, size_t errsz)
+{
+	int level;
+
+	for (level = 0; level < 3; level++) {
+		if (assemble(p, p->identity, level < 2, level < 1, out)) {
+			if (level >= 1 && *p->author)
+				out->dropped[out->ndropped++] = "author";
+			if (level >= 2 && *p->year)
+				out->dropped[out->ndropped++] = "year";
+			out->truncated = out->ndropped > 0;
+			return 0;
+		}
+	}
+	if (*p->author)
+		out->dropped[out->ndropped++] = "author";
+	if (*p->year)
+		out->dropped[out->ndropped++] = "year";
+	if (cut_to_fit(p, p->identity, out))
+		return 0;
 	memset(out, 0, sizeof(*out));
 	snprintf(err, errsz, "no name fits MF_MAX_PATH=%zu with the volume, ASIN and tag kept",
-	    in->max_path);
+	    p->max_path);
+	return -1;
+}
+
+int
+mf_naming_build(const struct mf_naming *n, const struct mf_name_in *in,
+    struct mf_name_out *out, char *err, size_t errsz)
+{
+	char vol[48], year[8];
+	char *ident, *author = NULL, *asin = NULL, *tag = NULL, *t;
+	struct parts p;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	vol[0] = year[0] = '\0';
+	if (in->asin == NULL || *in->asin == '\0') {
+		snprintf(err, errsz, "no ASIN");
+		return -1;
+	}
+	if ((ident = lead_name(n, in, vol, sizeof(vol), out, err, errsz)) == NULL)
+		return -1;
+	if (in->author != NULL && *in->author != '\0') {
+		if ((t = mf_naming_author(n, in->author)) == NULL)
+			goto oom;
+		author = mf_naming_sanitize(t);
+		free(t);
+	} else
+		author = strdup("");
+	if (in->year != NULL && digits(in->year) == 4)
+		snprintf(year, sizeof(year), "%.4s", in->year);
+	asin = mf_naming_sanitize(in->asin);
+	tag = mf_naming_sanitize(in->tag != NULL ? in->tag : "");
+	if (author == NULL || asin == NULL || tag == NULL)
+		goto oom;
+	p = (struct parts){ ident, vol, year, author, asin, tag, in->suffix_chars,
+	    in->suffix_bytes, in->max_path };
+	rc = fit_name(&p, out, err, errsz);
 	goto out;
 oom:
 	snprintf(err, errsz, "out of memory");
 out:
-	free(series);
 	free(ident);
 	free(author);
 	free(asin);
 	free(tag);
-	free(guess);
 	return rc;
 }
 

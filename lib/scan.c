@@ -826,26 +826,27 @@ put_opt(cJSON *rec, const char *key, const char *s)
 	    cJSON_CreateNull());
 }
 
-static cJSON *
-release(int dfd, const char *path, const char *rel, struct ent *e, size_t n)
-{
-	struct meta m;
-	struct tags t;
-	struct mf_folder_info fi;
-	struct stat sb;
-	const char *folder = strrchr(path, '/') + 1, *first_audio = NULL, *author0;
-	char *sidecar = NULL, a[11], num[32];
-	cJSON *rec, *files, *f;
-	int bad = 0, have_tags = 0;
-	size_t i, naudio = 0;
+/* What the files of a release folder say before any is read for tags. */
+struct found {
+	cJSON		*files;		/* files[] of the record */
+	char		*sidecar;	/* the path of the sidecar read, or NULL */
+	const char	*first_audio;	/* its name in the folder */
+	size_t		 naudio;
+	int		 bad;		/* a name is not valid UTF-8 */
+};
 
-	memset(&m, 0, sizeof(m));
-	memset(&t, 0, sizeof(t));
-	memset(&fi, 0, sizeof(fi));
-	while (*rel == '/')
-		rel++;
-	rec = cJSON_CreateObject();
-	files = cJSON_CreateArray();
+/* files[] of the regular files of the folder (links said and left out), and the first
+ * sidecar that reads into m. */
+static void
+list_files(int dfd, const char *path, struct ent *e, size_t n, struct found *fd,
+    struct meta *m)
+{
+	struct stat sb;
+	char num[32];
+	cJSON *f;
+	size_t i;
+
+	fd->files = cJSON_CreateArray();
 	for (i = 0; i < n; i++) {
 		if (e[i].type == DT_LNK) {
 			if (mf_is_audio(e[i].name))
@@ -858,111 +859,153 @@ release(int dfd, const char *path, const char *rel, struct ent *e, size_t n)
 		if (fstatat(dfd, e[i].name, &sb, AT_SYMLINK_NOFOLLOW) == -1 || !S_ISREG(sb.st_mode))
 			continue;
 		f = cJSON_CreateObject();
-		cJSON_AddItemToObjectCS(f, "path", json_name(e[i].name, &bad));
+		cJSON_AddItemToObjectCS(f, "path", json_name(e[i].name, &fd->bad));
 		/* Sizes as integers written once (a double would be printed and re-read). */
 		snprintf(num, sizeof(num), "%lld", (long long)sb.st_size);
 		cJSON_AddItemToObjectCS(f, "size", cJSON_CreateRaw(num));
 		cJSON_AddItemToObjectCS(f, "kind", cJSON_CreateStringReference(
 		    mf_file_kind(e[i].name)));
-		cJSON_AddItemToArray(files, f);
-		if (mf_is_audio(e[i].name) && naudio++ == 0)
-			first_audio = e[i].name;
-		if (sidecar == NULL && strlen(e[i].name) > strlen(SIDECAR_SUFFIX) &&
+		cJSON_AddItemToArray(fd->files, f);
+		if (mf_is_audio(e[i].name) && fd->naudio++ == 0)
+			fd->first_audio = e[i].name;
+		if (fd->sidecar == NULL && strlen(e[i].name) > strlen(SIDECAR_SUFFIX) &&
 		    strcmp(e[i].name + strlen(e[i].name) - strlen(SIDECAR_SUFFIX),
-		    SIDECAR_SUFFIX) == 0 && (sidecar = malloc(strlen(path) +
+		    SIDECAR_SUFFIX) == 0 && (fd->sidecar = malloc(strlen(path) +
 		    strlen(e[i].name) + 2)) != NULL) {
-			sprintf(sidecar, "%s/%s", path, e[i].name);
-			if (read_sidecar(dfd, e[i].name, sb.st_size, &m) == -1) {
-				mf_warnx("%s: not a readable JSON object: ignored", sidecar);
-				free(sidecar);
-				sidecar = NULL;
+			sprintf(fd->sidecar, "%s/%s", path, e[i].name);
+			if (read_sidecar(dfd, e[i].name, sb.st_size, m) == -1) {
+				mf_warnx("%s: not a readable JSON object: ignored", fd->sidecar);
+				free(fd->sidecar);
+				fd->sidecar = NULL;
 			}
 		}
 	}
+}
+
+/* One name as the list fill_names takes. */
+static void
+fill_name(cJSON **list, const char *name)
+{
+	cJSON *s = cJSON_CreateString(name);
+
+	fill_names(list, s);
+	cJSON_Delete(s);
+}
+
+/* What the first audio file's tags add to m (read only when something is missing). */
+static void
+from_tags(int dfd, const struct found *fd, struct meta *m, struct tags *t)
+{
+	if (fd->first_audio == NULL || (fd->sidecar != NULL && m->asin[0] != '\0' &&
+	    m->title != NULL && m->authors != NULL))
+		return;
+	read_tags(dfd, fd->first_audio, t);
+	if (m->asin[0] == '\0' && t->asin[0] != '\0')
+		memcpy(m->asin, t->asin, 11);
+	if (m->title == NULL) {
+		fill(&m->title, t->album != NULL ? t->album : t->title);
+		if (m->title != NULL && fd->naudio > 1)
+			strip_part(m->title);
+	}
+	fill(&m->subtitle, t->subtitle);
+	if (t->artist != NULL)
+		fill_name(&m->authors, t->artist);
+	if (t->nrt != NULL || t->composer != NULL)
+		fill_name(&m->narrators, t->nrt != NULL ? t->nrt : t->composer);
+	fill_year(&m->year, t->year);
+	fill(&m->series, t->series);
+	if (m->series != NULL)
+		fill(&m->position, t->part);
+}
+
+/* Last, what the folder name's pattern (and the folders above) add to m. */
+static void
+from_folder(const char *rel, const char *folder, struct meta *m, struct mf_folder_info *fi)
+{
+	const char *author0;
+
+	mf_folder_parse(folder, fi);
+	fill(&m->title, fi->title);
+	fill_year(&m->year, fi->year);
+	if (fi->author != NULL && m->authors == NULL)
+		fill_name(&m->authors, fi->author);
+	fill(&m->position, fi->volume);
+	author0 = m->authors != NULL ? cJSON_GetArrayItem(m->authors, 0)->valuestring : NULL;
+	fill(&m->series, fi->series);
+	if (m->series == NULL && m->position != NULL)
+		m->series = series_from_folders(rel, folder, author0);
+	fill(&m->title, folder);
+}
+
+/* The record of the release, from m and fd (their lists taken over); `error` when it
+ * cannot go on. */
+static cJSON *
+put_release(const char *path, struct meta *m, struct found *fd)
+{
+	cJSON *rec = cJSON_CreateObject();
+
+	if (m->asin[0] != '\0') {
+		put_opt(rec, "id", m->asin);
+		put_opt(rec, "asin", m->asin);
+	} else {
+		cJSON_AddItemToObjectCS(rec, "id", json_name(path, &fd->bad));
+		put_opt(rec, "asin", NULL);
+	}
+	cJSON_AddItemToObjectCS(rec, "source_dir", json_name(path, &fd->bad));
+	put_opt(rec, "title", m->title);
+	put_opt(rec, "subtitle", m->subtitle);
+	cJSON_AddItemToObjectCS(rec, "authors", m->authors ? m->authors : cJSON_CreateArray());
+	cJSON_AddItemToObjectCS(rec, "narrators", m->narrators ? m->narrators :
+	    cJSON_CreateArray());
+	m->authors = m->narrators = NULL;
+	put_opt(rec, "series", m->series);
+	put_opt(rec, "series_position", m->position);
+	put_opt(rec, "year", m->year);
+	cJSON_AddItemToObjectCS(rec, "files", fd->files);
+	fd->files = NULL;
+	if (fd->sidecar != NULL)
+		cJSON_AddItemToObjectCS(rec, "sidecar", json_name(fd->sidecar, &fd->bad));
+	else
+		put_opt(rec, "sidecar", NULL);
+	if (fd->bad)
+		mf_rec_error(rec, "scan", 0, "%s: a file or folder name is not valid UTF-8 "
+		    "(shown with \\xNN): rename it", mf_json_str(rec, "source_dir"));
+	else if (m->asin[0] == '\0')
+		mf_rec_error(rec, "scan", 0, "%s: no ASIN in a sidecar, the names or the tags: "
+		    "add one to the folder name as [B0XXXXXXXX]", path);
+	if (mf_rec_has_error(rec))
+		mf_warnx("%s", mf_json_str(rec, "error.message"));
+	return rec;
+}
+
+static cJSON *
+release(int dfd, const char *path, const char *rel, struct ent *e, size_t n)
+{
+	struct meta m;
+	struct tags t;
+	struct mf_folder_info fi;
+	struct found fd = { 0 };
+	const char *folder = strrchr(path, '/') + 1;
+	char a[11];
+	cJSON *rec;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	memset(&t, 0, sizeof(t));
+	memset(&fi, 0, sizeof(fi));
+	while (*rel == '/')
+		rel++;
+	list_files(dfd, path, e, n, &fd, &m);
 	/* ASIN: sidecar, then the folder and file names, then the tags. */
 	if (m.asin[0] == '\0' && mf_asin_in_name(folder, a))
 		memcpy(m.asin, a, 11);
 	for (i = 0; i < n && m.asin[0] == '\0'; i++)
 		if (e[i].type == DT_REG && mf_is_audio(e[i].name) && mf_asin_in_name(e[i].name, a))
 			memcpy(m.asin, a, 11);
-	if (first_audio != NULL && (sidecar == NULL || m.asin[0] == '\0' || m.title == NULL ||
-	    m.authors == NULL)) {
-		read_tags(dfd, first_audio, &t);
-		have_tags = 1;
-	}
-	if (have_tags) {
-		if (m.asin[0] == '\0' && t.asin[0] != '\0')
-			memcpy(m.asin, t.asin, 11);
-		if (m.title == NULL) {
-			fill(&m.title, t.album != NULL ? t.album : t.title);
-			if (m.title != NULL && naudio > 1)
-				strip_part(m.title);
-		}
-		fill(&m.subtitle, t.subtitle);
-		if (t.artist != NULL) {
-			cJSON *s = cJSON_CreateString(t.artist);
-
-			fill_names(&m.authors, s);
-			cJSON_Delete(s);
-		}
-		if (t.nrt != NULL || t.composer != NULL) {
-			cJSON *s = cJSON_CreateString(t.nrt != NULL ? t.nrt : t.composer);
-
-			fill_names(&m.narrators, s);
-			cJSON_Delete(s);
-		}
-		fill_year(&m.year, t.year);
-		fill(&m.series, t.series);
-		if (m.series != NULL)
-			fill(&m.position, t.part);
-	}
-	/* Last, the folder name's pattern. */
-	mf_folder_parse(folder, &fi);
-	fill(&m.title, fi.title);
-	fill_year(&m.year, fi.year);
-	if (fi.author != NULL && m.authors == NULL) {
-		cJSON *s = cJSON_CreateString(fi.author);
-
-		fill_names(&m.authors, s);
-		cJSON_Delete(s);
-	}
-	fill(&m.position, fi.volume);
-	author0 = m.authors != NULL ? cJSON_GetArrayItem(m.authors, 0)->valuestring : NULL;
-	fill(&m.series, fi.series);
-	if (m.series == NULL && m.position != NULL)
-		m.series = series_from_folders(rel, folder, author0);
-	fill(&m.title, folder);
-
-	if (m.asin[0] != '\0') {
-		put_opt(rec, "id", m.asin);
-		put_opt(rec, "asin", m.asin);
-	} else {
-		cJSON_AddItemToObjectCS(rec, "id", json_name(path, &bad));
-		put_opt(rec, "asin", NULL);
-	}
-	cJSON_AddItemToObjectCS(rec, "source_dir", json_name(path, &bad));
-	put_opt(rec, "title", m.title);
-	put_opt(rec, "subtitle", m.subtitle);
-	cJSON_AddItemToObjectCS(rec, "authors", m.authors ? m.authors : cJSON_CreateArray());
-	cJSON_AddItemToObjectCS(rec, "narrators", m.narrators ? m.narrators : cJSON_CreateArray());
-	m.authors = m.narrators = NULL;
-	put_opt(rec, "series", m.series);
-	put_opt(rec, "series_position", m.position);
-	put_opt(rec, "year", m.year);
-	cJSON_AddItemToObjectCS(rec, "files", files);
-	if (sidecar != NULL)
-		cJSON_AddItemToObjectCS(rec, "sidecar", json_name(sidecar, &bad));
-	else
-		put_opt(rec, "sidecar", NULL);
-	if (bad)
-		mf_rec_error(rec, "scan", 0, "%s: a file or folder name is not valid UTF-8 "
-		    "(shown with \\xNN): rename it", mf_json_str(rec, "source_dir"));
-	else if (m.asin[0] == '\0')
-		mf_rec_error(rec, "scan", 0, "%s: no ASIN in a sidecar, the names or the tags: "
-		    "add one to the folder name as [B0XXXXXXXX]", path);
-	if (mf_rec_has_error(rec))
-		mf_warnx("%s", mf_json_str(rec, "error.message"));
-	free(sidecar);
+	from_tags(dfd, &fd, &m, &t);
+	from_folder(rel, folder, &m, &fi);
+	rec = put_release(path, &m, &fd);
+	free(fd.sidecar);
 	meta_free(&m);
 	tags_free(&t);
 	mf_folder_info_free(&fi);

@@ -298,139 +298,152 @@ shown_escaped(const char *s)
 }
 
 /* Set `error` (stage "stage") and give the failed result. */
-#define FAIL(retry, ...) (mf_rec_error(rec, "stage", (retry), __VA_ARGS__), MF_REC_FAIL)
+/* The staging of one record, step by step; every step fills it in further. */
+struct plan {
+	cJSON				*rec;
+	const struct mf_stage_opts	*o;
+	const char			*src_dir;
+	struct srcdir			 sd;
+	struct item			*items;
+	const char			**paths;	/* sorted, of the items */
+	size_t				 n;
+	size_t				 maxc, maxb;	/* longest part suffix: chars, bytes */
+	struct mf_name_out		 nm;
+	char				 dstdir[PATH_MAX];
+	int				 made_dir, dfd;
+};
 
-enum mf_rec_result
-mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
+/* Set `error` on the record (stage "stage"); -1, for a step to return. */
+#define FAIL(retry, ...) (mf_rec_error(p->rec, "stage", (retry), __VA_ARGS__), -1)
+
+/* Resume: 1 when a release staged before is still there (pass it on as it is). */
+static int
+resume(struct plan *p, const struct mf_roots *roots)
 {
-	const char *asin, *src_dir, *staged_at, *sdir, *author = NULL, *p;
-	const cJSON *files, *f, *authors;
-	struct mf_name_in in;
-	struct mf_name_out nm;
-	struct item *items = NULL;
-	const char **paths = NULL;
-	char err[256], dstdir[PATH_MAX], suffix[64];
-	size_t n = 0, nf, i, j, maxc = 0, maxb = 0, *groups = NULL, ngroups = 0;
+	const char *staged_at = mf_json_str(p->rec, "checkpoints.staged_at");
+	const char *sdir = mf_json_str(p->rec, "staging.dir");
 	struct stat st;
-	struct srcdir sd = { -1, -1, "" };
-	const struct mf_roots roots = { o->library, o->seed_root, NULL };
-	dev_t seed_dev = 0;
-	int made_dir = 0, dfd = -1, e, r;
-	enum mf_rec_result res = MF_REC_FAIL;
-	cJSON *staging, *sf, *dropped;
 
-	/* Resume: a release staged before (and still there) is passed on as it is. */
-	staged_at = mf_json_str(rec, "checkpoints.staged_at");
-	sdir = mf_json_str(rec, "staging.dir");
-	if (!o->force && staged_at != NULL && sdir != NULL) {
-		if (mf_rec_paths_ok(rec, MF_RF_STAGING, &roots, "stage") == -1)
-			return MF_REC_FAIL;
-		if (stat(sdir, &st) == 0 && S_ISDIR(st.st_mode))
-			return MF_REC_SKIP;
-	}
+	if (p->o->force || staged_at == NULL || sdir == NULL)
+		return 0;
+	if (mf_rec_paths_ok(p->rec, MF_RF_STAGING, roots, "stage") == -1)
+		return -1;
+	return stat(sdir, &st) == 0 && S_ISDIR(st.st_mode);
+}
 
-	asin = mf_json_str(rec, "asin");
-	if (!mf_asin_valid(asin))
+/* Check the ASIN and source_dir, and hold the source folder open. */
+static int
+open_source(struct plan *p, const struct mf_roots *roots)
+{
+	const char *src_dir = mf_json_str(p->rec, "source_dir");
+
+	if (!mf_asin_valid(mf_json_str(p->rec, "asin")))
 		return FAIL(0, "no valid ASIN: cannot name the release");
-	src_dir = mf_json_str(rec, "source_dir");
 	if (src_dir == NULL || src_dir[0] != '/')
 		return FAIL(0, "source_dir is missing or not absolute");
 	if (!mf_utf8_valid(src_dir, strlen(src_dir)) || shown_escaped(src_dir))
 		return FAIL(0, "%s: the folder name is not valid UTF-8: rename it",
 		    src_dir);
-	if (mf_rec_paths_ok(rec, MF_RF_SOURCE, &roots, "stage") == -1)
-		return MF_REC_FAIL;
+	if (mf_rec_paths_ok(p->rec, MF_RF_SOURCE, roots, "stage") == -1)
+		return -1;
 	/* From here on the folder is what this descriptor is, wherever its path leads later. */
-	if ((sd.fd = open(src_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+	if ((p->sd.fd = open(src_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1)
 		return FAIL(errno == EMFILE || errno == ENFILE, "%s is not a folder (moved or a "
 		    "symbolic link?): %s", src_dir, strerror(errno));
-	if (mf_fd_inside(sd.fd, o->library) != 1) {
-		close(sd.fd);
+	if (mf_fd_inside(p->sd.fd, p->o->library) != 1)
 		return FAIL(0, "source_dir %s lies outside MF_LIBRARY %s (moved since the "
-		    "check?): refused", src_dir, o->library);
-	}
+		    "check?): refused", src_dir, p->o->library);
+	p->src_dir = src_dir;
+	return 0;
+}
 
-	files = cJSON_GetObjectItemCaseSensitive(rec, "files");
-	nf = (size_t)cJSON_GetArraySize(files);
-	if (!cJSON_IsArray(files) || nf == 0) {
-		res = FAIL(0, "no files[] to stage");
-		goto out;
-	}
-	if ((items = calloc(nf, sizeof(*items))) == NULL ||
-	    (paths = calloc(nf, sizeof(*paths))) == NULL) {
-		res = FAIL(1, "out of memory");
-		goto out;
-	}
+/* The files[] paths MF_EXTENSIONS allows, checked and sorted; one must be audio. */
+static int
+list_files(struct plan *p)
+{
+	const cJSON *files = cJSON_GetObjectItemCaseSensitive(p->rec, "files"), *f;
+	size_t nf = (size_t)cJSON_GetArraySize(files), i;
+	const char *path;
+
+	if (!cJSON_IsArray(files) || nf == 0)
+		return FAIL(0, "no files[] to stage");
+	if ((p->items = calloc(nf, sizeof(*p->items))) == NULL ||
+	    (p->paths = calloc(nf, sizeof(*p->paths))) == NULL)
+		return FAIL(1, "out of memory");
 	cJSON_ArrayForEach(f, files) {
-		p = mf_json_str(f, "path");
-		if (p == NULL)
+		path = mf_json_str(f, "path");
+		if (path == NULL)
 			continue;
-		if (!mf_ext_listed(o->extensions, p))
+		if (!mf_ext_listed(p->o->extensions, path))
 			continue;	/* not a kind of file MAM gets */
-		if (!mf_relpath_safe(p) || !components_ok(p)) {
-			res = FAIL(0, "files[] path \"%s\" leaves the release folder or "
-			    "is not a plain name", p);
-			goto out;
-		}
-		if (!mf_utf8_valid(p, strlen(p)) || shown_escaped(p)) {
-			res = FAIL(0, "\"%s\": the file name is not valid UTF-8: rename it",
-			    p);
-			goto out;
-		}
-		paths[n++] = p;
+		if (!mf_relpath_safe(path) || !components_ok(path))
+			return FAIL(0, "files[] path \"%s\" leaves the release folder or "
+			    "is not a plain name", path);
+		if (!mf_utf8_valid(path, strlen(path)) || shown_escaped(path))
+			return FAIL(0, "\"%s\": the file name is not valid UTF-8: rename it",
+			    path);
+		p->paths[p->n++] = path;
 	}
-	qsort(paths, n, sizeof(*paths), cmp_path);
-	for (i = 0; i < n; i++)
-		if (mf_is_audio(paths[i]))
-			break;
-	if (i == n) {
-		res = FAIL(0, "no audio file among the files MF_EXTENSIONS allows");
-		goto out;
-	}
-	/* Sources: regular files below the source folder (no link followed), nothing else. */
-	for (i = 0; i < n; i++) {
-		struct item *it = &items[i];
-		const char *dot = strrchr(paths[i], '.'), *name;
+	qsort(p->paths, p->n, sizeof(*p->paths), cmp_path);
+	for (i = 0; i < p->n; i++)
+		if (mf_is_audio(p->paths[i]))
+			return 0;
+	return FAIL(0, "no audio file among the files MF_EXTENSIONS allows");
+}
+
+/* Sources: regular files below the source folder (no link followed), nothing else. */
+static int
+stat_sources(struct plan *p)
+{
+	size_t i, j;
+	int e;
+
+	for (i = 0; i < p->n; i++) {
+		struct item *it = &p->items[i];
+		const char *dot = strrchr(p->paths[i], '.'), *name;
 		int fd;
 
-		it->rel = paths[i];
-		if ((size_t)snprintf(it->src, sizeof(it->src), "%s/%s", src_dir, paths[i]) >=
-		    sizeof(it->src)) {
-			res = FAIL(0, "%s: path too long", paths[i]);
-			goto out;
-		}
-		if ((fd = src_folder(&sd, it, &name)) == -1 ||
+		it->rel = p->paths[i];
+		if ((size_t)snprintf(it->src, sizeof(it->src), "%s/%s", p->src_dir,
+		    p->paths[i]) >= sizeof(it->src))
+			return FAIL(0, "%s: path too long", p->paths[i]);
+		if ((fd = src_folder(&p->sd, it, &name)) == -1 ||
 		    fstatat(fd, name, &it->st, AT_SYMLINK_NOFOLLOW) == -1) {
 			e = errno;
 			if (e == ENOENT)
-				res = FAIL(0, "%s: missing (moved since the scan?): scan again",
+				return FAIL(0, "%s: missing (moved since the scan?): scan again",
 				    it->src);
-			else if (retryable(e))
-				res = FAIL(1, "%s: %s", it->src, strerror(e));
-			else
-				res = FAIL(0, "%s is not a regular file inside MF_LIBRARY (a "
-				    "symbolic link on its path?)", it->src);
-			goto out;
+			if (retryable(e))
+				return FAIL(1, "%s: %s", it->src, strerror(e));
+			return FAIL(0, "%s is not a regular file inside MF_LIBRARY (a "
+			    "symbolic link on its path?)", it->src);
 		}
-		if (!S_ISREG(it->st.st_mode)) {
-			res = FAIL(0, "%s is not a regular file inside MF_LIBRARY", it->src);
-			goto out;
-		}
+		if (!S_ISREG(it->st.st_mode))
+			return FAIL(0, "%s is not a regular file inside MF_LIBRARY", it->src);
 		snprintf(it->ext, sizeof(it->ext), "%s", strlen(dot) < sizeof(it->ext) ? dot :
 		    ".x");
 		for (j = 0; it->ext[j] != '\0'; j++)
 			it->ext[j] = (char)tolower((unsigned char)it->ext[j]);
 	}
-	/*
-	 * Several files of one extension become " - Part 01", " - Part 02"... in order:
-	 * each item's number within its extension, then the count of each (a release of
-	 * 20,000 files takes no n * n comparisons; extensions are few).
-	 */
-	if ((groups = calloc(n, sizeof(*groups))) == NULL) {
-		res = FAIL(1, "out of memory");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
+	return 0;
+}
+
+/*
+ * Several files of one extension become " - Part 01", " - Part 02"... in order:
+ * each item's number within its extension, then the count of each (a release of
+ * 20,000 files takes no n * n comparisons; extensions are few).  Each item's dst holds
+ * only its suffix until the name is known.
+ */
+static int
+number_parts(struct plan *p)
+{
+	struct item *items = p->items;
+	size_t i, j, *groups, ngroups = 0;
+	char suffix[64];
+
+	if ((groups = calloc(p->n, sizeof(*groups))) == NULL)
+		return FAIL(1, "out of memory");
+	for (i = 0; i < p->n; i++) {
 		for (j = 0; j < ngroups && strcmp(items[groups[j]].ext, items[i].ext) != 0; j++)
 			;
 		if (j == ngroups)
@@ -438,7 +451,7 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 		items[i].group = j;
 		items[i].part = items[groups[j]].count++;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < p->n; i++) {
 		size_t count = items[groups[items[i].group]].count, width = 2;
 
 		while (count >= (width == 2 ? 100u : 1000u) && width < 6)
@@ -448,175 +461,211 @@ mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
 			    items[i].part + 1, items[i].ext);
 		else
 			snprintf(suffix, sizeof(suffix), "%s", items[i].ext);
-		/* dst holds only the suffix until the name is known. */
 		snprintf(items[i].dst, sizeof(items[i].dst), "%s", suffix);
-		if (mf_utf8_chars(suffix) > maxc)
-			maxc = mf_utf8_chars(suffix);
-		if (strlen(suffix) > maxb)
-			maxb = strlen(suffix);
+		if (mf_utf8_chars(suffix) > p->maxc)
+			p->maxc = mf_utf8_chars(suffix);
+		if (strlen(suffix) > p->maxb)
+			p->maxb = strlen(suffix);
 	}
+	free(groups);
+	return 0;
+}
+
+/* The MAM name of the release and its folder in the seed root, which must be free. */
+static int
+name_release(struct plan *p)
+{
+	const struct mf_stage_opts *o = p->o;
+	const cJSON *rec = p->rec;
+	struct mf_name_in in;
+	struct stat st;
+	char err[256];
+	int r;
 
 	/* The first author who is one ("X - translator" is a credit: naming.json). */
-	authors = cJSON_GetObjectItemCaseSensitive(rec, "authors");
-	author = mf_naming_first_author(o->naming, authors);
 	in = (struct mf_name_in){ mf_json_str(rec, "title"), mf_json_str(rec, "series"),
-	    mf_json_str(rec, "series_position"), mf_json_str(rec, "year"), author, asin,
-	    o->tag, maxc, maxb, o->max_path };
-	if (mf_naming_build(o->naming, &in, &nm, err, sizeof(err)) == -1) {
-		res = FAIL(0, "cannot name the release: %s", err);
-		goto out;
-	}
-	if ((size_t)snprintf(dstdir, sizeof(dstdir), "%s/%s", o->seed_root, nm.folder) >=
-	    sizeof(dstdir)) {
-		res = FAIL(0, "%s: path too long", nm.folder);
-		goto out;
-	}
+	    mf_json_str(rec, "series_position"), mf_json_str(rec, "year"),
+	    mf_naming_first_author(o->naming, cJSON_GetObjectItemCaseSensitive(rec, "authors")),
+	    mf_json_str(rec, "asin"), o->tag, p->maxc, p->maxb, o->max_path };
+	if (mf_naming_build(o->naming, &in, &p->nm, err, sizeof(err)) == -1)
+		return FAIL(0, "cannot name the release: %s", err);
+	if ((size_t)snprintf(p->dstdir, sizeof(p->dstdir), "%s/%s", o->seed_root,
+	    p->nm.folder) >= sizeof(p->dstdir))
+		return FAIL(0, "%s: path too long", p->nm.folder);
 	/* A seed root still to be made holds no symbolic link to follow out of it. */
-	if (lstat(o->seed_root, &st) == 0 && (r = mf_path_inside(dstdir, o->seed_root)) != 1) {
-		res = FAIL(0, r == 0 ? "%s leads outside MF_SEED_ROOT (a symbolic "
-		    "link?): not staged" : "%s: cannot resolve MF_SEED_ROOT", dstdir);
-		goto out;
-	}
-	if (lstat(dstdir, &st) == 0 && !S_ISDIR(st.st_mode)) {
-		res = FAIL(0, "%s exists and is not a folder: remove it", dstdir);
-		goto out;
-	}
-	if (dev_of(o->seed_root, &seed_dev) == -1) {
-		res = FAIL(0, "%s: cannot reach MF_SEED_ROOT", o->seed_root);
-		goto out;
-	}
-	/* Plan every file before touching anything: a conflict changes nothing. */
-	for (i = 0; i < n; i++) {
-		struct item *it = &items[i];
+	if (lstat(o->seed_root, &st) == 0 && (r = mf_path_inside(p->dstdir, o->seed_root)) != 1)
+		return FAIL(0, r == 0 ? "%s leads outside MF_SEED_ROOT (a symbolic "
+		    "link?): not staged" : "%s: cannot resolve MF_SEED_ROOT", p->dstdir);
+	if (lstat(p->dstdir, &st) == 0 && !S_ISDIR(st.st_mode))
+		return FAIL(0, "%s exists and is not a folder: remove it", p->dstdir);
+	return 0;
+}
+
+/* Plan every file before touching anything: a conflict changes nothing. */
+static int
+plan_files(struct plan *p)
+{
+	const struct mf_stage_opts *o = p->o;
+	char suffix[PATH_MAX];	/* each dst holds only its part suffix here */
+	dev_t seed_dev = 0;
+	struct stat st;
+	size_t i;
+
+	if (dev_of(o->seed_root, &seed_dev) == -1)
+		return FAIL(0, "%s: cannot reach MF_SEED_ROOT", o->seed_root);
+	for (i = 0; i < p->n; i++) {
+		struct item *it = &p->items[i];
 
 		snprintf(suffix, sizeof(suffix), "%s", it->dst);
-		if ((size_t)snprintf(it->dst, sizeof(it->dst), "%s/%s%s", dstdir, nm.base,
-		    suffix) >= sizeof(it->dst)) {
-			res = FAIL(0, "%s: path too long", dstdir);
-			goto out;
-		}
+		if ((size_t)snprintf(it->dst, sizeof(it->dst), "%s/%s%s", p->dstdir, p->nm.base,
+		    suffix) >= sizeof(it->dst))
+			return FAIL(0, "%s: path too long", p->dstdir);
 		it->how = o->copy || it->st.st_dev != seed_dev ? HOW_COPY : HOW_LINK;
-		paths[i] = it->dst;	/* the source names are not needed any more */
+		p->paths[i] = it->dst;	/* the source names are not needed any more */
 	}
-	qsort(paths, n, sizeof(*paths), cmp_path);
-	for (i = 1; i < n; i++)
-		if (strcmp(paths[i - 1], paths[i]) == 0) {
-			res = FAIL(0, "two files map to %s", paths[i]);
-			goto out;
-		}
-	for (i = 0; i < n; i++) {
-		struct item *it = &items[i];
+	qsort(p->paths, p->n, sizeof(*p->paths), cmp_path);
+	for (i = 1; i < p->n; i++)
+		if (strcmp(p->paths[i - 1], p->paths[i]) == 0)
+			return FAIL(0, "two files map to %s", p->paths[i]);
+	for (i = 0; i < p->n; i++) {
+		struct item *it = &p->items[i];
 
 		if (lstat(it->dst, &st) == -1)
 			continue;
 		if (st.st_dev == it->st.st_dev && st.st_ino == it->st.st_ino)
 			it->how = HOW_EXISTS;
 		else if (S_ISREG(st.st_mode) && st.st_size == it->st.st_size &&
-		    same_content(&sd, it))
+		    same_content(&p->sd, it))
 			it->how = HOW_EXISTS;
 		else if (o->force && !S_ISDIR(st.st_mode))
 			it->replace = 1;
-		else {
-			res = FAIL(0, "%s already exists with other content: nothing "
+		else
+			return FAIL(0, "%s already exists with other content: nothing "
 			    "changed (remove it, or use --force to replace it)", it->dst);
-			goto out;
-		}
 	}
-	if (!o->dry_run) {
-		if (lstat(o->seed_root, &st) == -1 && mf_mkdir_p(o->seed_root, MF_DIR_MODE) == -1) {
-			e = errno;
-			res = FAIL(retryable(e), "cannot create MF_SEED_ROOT %s: %s",
-			    o->seed_root, strerror(e));
-			goto out;
-		}
-		if (mf_mkdir(dstdir, MF_DIR_MODE) == 0)
-			made_dir = 1;
-		else if (errno != EEXIST) {
-			e = errno;
-			mf_rec_error(rec, "stage", retryable(e), "cannot create %s: %s", dstdir,
-			    strerror(e));
-			goto out;
-		}
-		if ((dfd = open(dstdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-			e = errno;
-			mf_rec_error(rec, "stage", retryable(e), "cannot open %s: %s", dstdir,
-			    strerror(e));
-			goto undo;
-		}
-		for (i = 0; i < n; i++) {
-			struct item *it = &items[i];
+	return 0;
+}
 
-			if (it->how == HOW_EXISTS)
-				continue;
-			r = 0;
-			if (it->how == HOW_LINK) {
-				r = link_file(&sd, it, dfd);
-				if (r == -1 && (errno == EXDEV || errno == EPERM ||
-				    errno == EMLINK)) {
-					it->how = HOW_COPY;	/* another filesystem, or no links */
-				}
-			}
-			if (it->how == HOW_COPY)
-				r = copy_file(&sd, it);
-			if (r == -1 && mf_replaced_errno(errno)) {
-				mf_rec_error(rec, "stage", 1, "%s changed while it was staged "
-				    "(replaced, or a symbolic link now): nothing staged; scan again",
-				    it->src);
-				goto undo;
-			}
-			if (r == -1) {
-				e = errno;
-				mf_rec_error(rec, "stage", retryable(e), "cannot %s %s to %s: %s",
-				    how_name[it->how], it->src, it->dst, strerror(e));
-				goto undo;
-			}
-			it->made = !it->replace;
-		}
-		if (mf_fsync_dir(dstdir) == -1 || (made_dir && mf_fsync_dir(o->seed_root) == -1)) {
-			e = errno;
-			mf_rec_error(rec, "stage", 1, "cannot sync %s: %s", dstdir,
-			    strerror(e));
-			goto undo;
-		}
+/* Link (or copy) one planned file into the open release folder. */
+static int
+make_file(struct plan *p, struct item *it)
+{
+	int r = 0, e;
+
+	if (it->how == HOW_LINK) {
+		r = link_file(&p->sd, it, p->dfd);
+		if (r == -1 && (errno == EXDEV || errno == EPERM || errno == EMLINK))
+			it->how = HOW_COPY;	/* another filesystem, or no links */
 	}
+	if (it->how == HOW_COPY)
+		r = copy_file(&p->sd, it);
+	if (r == -1 && mf_replaced_errno(errno))
+		return FAIL(1, "%s changed while it was staged (replaced, or a symbolic link "
+		    "now): nothing staged; scan again", it->src);
+	if (r == -1) {
+		e = errno;
+		return FAIL(retryable(e), "cannot %s %s to %s: %s", how_name[it->how], it->src,
+		    it->dst, strerror(e));
+	}
+	it->made = !it->replace;
+	return 0;
+}
 
-	staging = cJSON_CreateObject();
-	mf_json_put_str(staging, "dir", dstdir);
-	mf_json_put_str(staging, "name", nm.folder);
+/* Make the release folder and its files, durably; on failure leave no half-staged
+ * folder behind: remove what this run made. */
+static int
+make_files(struct plan *p)
+{
+	const char *seed_root = p->o->seed_root;
+	struct stat st;
+	size_t i;
+	int e;
+
+	if (lstat(seed_root, &st) == -1 && mf_mkdir_p(seed_root, MF_DIR_MODE) == -1) {
+		e = errno;
+		return FAIL(retryable(e), "cannot create MF_SEED_ROOT %s: %s", seed_root,
+		    strerror(e));
+	}
+	if (mf_mkdir(p->dstdir, MF_DIR_MODE) == 0)
+		p->made_dir = 1;
+	else if (errno != EEXIST) {
+		e = errno;
+		return FAIL(retryable(e), "cannot create %s: %s", p->dstdir, strerror(e));
+	}
+	if ((p->dfd = open(p->dstdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		e = errno;
+		mf_rec_error(p->rec, "stage", retryable(e), "cannot open %s: %s", p->dstdir,
+		    strerror(e));
+		goto undo;
+	}
+	for (i = 0; i < p->n; i++)
+		if (p->items[i].how != HOW_EXISTS && make_file(p, &p->items[i]) == -1)
+			goto undo;
+	if (mf_fsync_dir(p->dstdir) == -1 || (p->made_dir && mf_fsync_dir(seed_root) == -1)) {
+		e = errno;
+		mf_rec_error(p->rec, "stage", 1, "cannot sync %s: %s", p->dstdir, strerror(e));
+		goto undo;
+	}
+	return 0;
+undo:
+	for (i = 0; i < p->n; i++)
+		if (p->items[i].made)
+			unlink(p->items[i].dst);
+	if (p->made_dir)
+		rmdir(p->dstdir);
+	return -1;
+}
+
+/* The record's `staging`, from the plan. */
+static void
+put_staging(const struct plan *p)
+{
+	cJSON *staging = cJSON_CreateObject(), *sf, *dropped;
+	size_t i;
+
+	mf_json_put_str(staging, "dir", p->dstdir);
+	mf_json_put_str(staging, "name", p->nm.folder);
 	sf = cJSON_AddArrayToObject(staging, "files");
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < p->n; i++) {
 		cJSON *x = cJSON_CreateObject();
 
-		mf_json_put_str(x, "src", items[i].src);
-		mf_json_put_str(x, "dst", items[i].dst);
-		mf_json_put_str(x, "how", how_name[items[i].how]);
+		mf_json_put_str(x, "src", p->items[i].src);
+		mf_json_put_str(x, "dst", p->items[i].dst);
+		mf_json_put_str(x, "how", how_name[p->items[i].how]);
 		cJSON_AddItemToArray(sf, x);
 	}
-	mf_json_put_bool(staging, "truncated", nm.truncated);
+	mf_json_put_bool(staging, "truncated", p->nm.truncated);
 	dropped = cJSON_AddArrayToObject(staging, "dropped");
-	for (i = 0; i < (size_t)nm.ndropped; i++)
-		cJSON_AddItemToArray(dropped, cJSON_CreateString(nm.dropped[i]));
-	if (o->dry_run)
+	for (i = 0; i < (size_t)p->nm.ndropped; i++)
+		cJSON_AddItemToArray(dropped, cJSON_CreateString(p->nm.dropped[i]));
+	if (p->o->dry_run)
 		mf_json_put_bool(staging, "dry_run", 1);
-	mf_json_put(rec, "staging", staging);
-	res = MF_REC_OK;
-	goto out;
-undo:
-	/* Leave no half-staged folder behind: remove what this run made. */
-	for (i = 0; i < n; i++)
-		if (items[i].made)
-			unlink(items[i].dst);
-	if (made_dir)
-		rmdir(dstdir);
-	res = MF_REC_FAIL;
-out:
-	if (dfd != -1)
-		close(dfd);
-	if (sd.sub != -1)
-		close(sd.sub);
-	close(sd.fd);
-	free(groups);
-	free(items);
-	free(paths);
+	mf_json_put(p->rec, "staging", staging);
+}
+
+enum mf_rec_result
+mf_stage_record(cJSON *rec, const struct mf_stage_opts *o)
+{
+	const struct mf_roots roots = { o->library, o->seed_root, NULL };
+	struct plan p = { .rec = rec, .o = o, .sd = { -1, -1, "" }, .dfd = -1 };
+	enum mf_rec_result res = MF_REC_FAIL;
+	int r;
+
+	if ((r = resume(&p, &roots)) != 0)
+		return r > 0 ? MF_REC_SKIP : MF_REC_FAIL;
+	if (open_source(&p, &roots) == 0 && list_files(&p) == 0 && stat_sources(&p) == 0 &&
+	    number_parts(&p) == 0 && name_release(&p) == 0 && plan_files(&p) == 0 &&
+	    (o->dry_run || make_files(&p) == 0)) {
+		put_staging(&p);
+		res = MF_REC_OK;
+	}
+	if (p.dfd != -1)
+		close(p.dfd);
+	if (p.sd.sub != -1)
+		close(p.sd.sub);
+	if (p.sd.fd != -1)
+		close(p.sd.fd);
+	free(p.items);
+	free(p.paths);
 	return res;
 }
