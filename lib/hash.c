@@ -65,6 +65,13 @@ struct shared {
 	size_t		errsz;
 };
 
+/* A file open for reading, and (lanes only) the buffer it is read into. */
+struct lane {
+	int		fd;		/* -1: none */
+	size_t		fi;		/* its index */
+	unsigned char	*buf;		/* LANE_STEP bytes */
+};
+
 struct worker {
 	struct shared	*sh;
 	EVP_MD_CTX	*ctx;
@@ -72,13 +79,8 @@ struct worker {
 	int		how;		/* how it reads: still measuring, or chosen */
 	int		probes;		/* windows measured so far */
 	double		best[2];	/* fastest seconds per byte seen, mapped and read */
-	int		fd;		/* the file open for the run, or -1 */
-	size_t		fi;		/* its index */
-	struct lane {			/* MF_SHA1X_LANES pieces hashed at once */
-		int		fd;	/* the file open for the lane, or -1 */
-		size_t		fi;
-		unsigned char	*buf;	/* LANE_STEP bytes */
-	}		lane[MF_SHA1X_LANES];
+	struct lane	one;		/* the file open for a piece at a time */
+	struct lane	lane[MF_SHA1X_LANES];	/* for MF_SHA1X_LANES pieces at once */
 	pthread_t	tid;
 };
 
@@ -280,7 +282,7 @@ hash_window(struct worker *w, struct cursor *c, const struct mf_tfile *f, uint64
 
 	mlen = f->len - moff < sh->window ? f->len - moff : sh->window;
 	use = moff + mlen - off < n ? moff + mlen - off : n;
-	p = mmap(NULL, (size_t)mlen, PROT_READ, MAP_SHARED, w->fd, (off_t)moff);
+	p = mmap(NULL, (size_t)mlen, PROT_READ, MAP_SHARED, w->one.fd, (off_t)moff);
 	if (p == MAP_FAILED)
 		return 0;
 	/* Fault the window in at once, out of the hashing loop; EFAULT: the file shrank. */
@@ -313,7 +315,7 @@ hash_read(struct worker *w, struct cursor *c, const struct mf_tfile *f, uint64_t
 		n = w->sh->window;
 	while (done < n) {
 		do
-			r = pread(w->fd, w->buf, n - done < CHUNK ? (size_t)(n - done) : CHUNK,
+			r = pread(w->one.fd, w->buf, n - done < CHUNK ? (size_t)(n - done) : CHUNK,
 			    (off_t)(off + done));
 		while (r < 0 && errno == EINTR);
 		if (r < 0)
@@ -348,37 +350,36 @@ probe(struct worker *w, int map, double dt, int64_t n)
 		w->how = w->best[1] < w->best[0] ? MAP : READ;
 }
 
-/* Have file fi open; -1 on failure. */
+/* Have file fi open in ln; -1 on failure. */
 static int
-open_file(struct worker *w, size_t fi)
+open_file(struct worker *w, struct lane *ln, size_t fi)
 {
-	const struct mf_tfile *f = &w->sh->job->files[fi];
 	char msg[1024];
 
-	if (w->fd < 0 || w->fi != fi) {
-		if (w->fd >= 0)
-			close(w->fd);
-		w->fi = fi;
-		if ((w->fd = mf_hash_open(w->sh->job, f, msg, sizeof msg)) < 0) {
-			set_msg(w->sh, errno, msg);
-			return -1;
-		}
-		/* From a disk: the kernel's read-ahead, doubled, runs ahead of either path. */
-		posix_fadvise(w->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	if (ln->fd >= 0 && ln->fi == fi)
+		return 0;
+	if (ln->fd >= 0)
+		close(ln->fd);
+	ln->fi = fi;
+	if ((ln->fd = mf_hash_open(w->sh->job, &w->sh->job->files[fi], msg, sizeof msg)) < 0) {
+		set_msg(w->sh, errno, msg);
+		return -1;
 	}
+	/* From a disk: the kernel's read-ahead, doubled, runs ahead of every path. */
+	posix_fadvise(ln->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
 	return 0;
 }
 
 
-/* After the last byte of f: it must still have the size the walk found. */
+/* After the last byte of f, read through ln: it must still have the size the walk found. */
 static int
-end_file(struct worker *w, const struct mf_tfile *f)
+end_file(struct worker *w, struct lane *ln, const struct mf_tfile *f)
 {
 	struct stat st;
-	int bad = fstat(w->fd, &st) < 0 || (uint64_t)st.st_size != f->len;
+	int bad = fstat(ln->fd, &st) < 0 || (uint64_t)st.st_size != f->len;
 
-	close(w->fd);
-	w->fd = -1;
+	close(ln->fd);
+	ln->fd = -1;
 	/* A file that grew while we read it would give a torrent nobody can seed. */
 	return bad ? changed_size(w->sh, f) : 0;
 }
@@ -396,7 +397,7 @@ hash_part(struct worker *w, struct cursor *c, size_t fi)
 
 	if (job->skip && end > c->pend)
 		end = c->pend;	/* the next piece may be one to skip */
-	if (open_file(w, fi) < 0)
+	if (open_file(w, &w->one, fi) < 0)
 		return -1;
 	while (c->pos < end) {
 		if (__atomic_load_n(&w->sh->stop, __ATOMIC_RELAXED))
@@ -413,26 +414,7 @@ hash_part(struct worker *w, struct cursor *c, size_t fi)
 		if (w->how == PROBE)
 			probe(w, map, seconds() - t, r);
 	}
-	return c->pos == f->off + f->len ? end_file(w, f) : 0;
-}
-
-/* Have file fi open for lane ln; -1 on failure. */
-static int
-lane_open(struct worker *w, struct lane *ln, size_t fi)
-{
-	char msg[1024];
-
-	if (ln->fd >= 0 && ln->fi == fi)
-		return 0;
-	if (ln->fd >= 0)
-		close(ln->fd);
-	ln->fi = fi;
-	if ((ln->fd = mf_hash_open(w->sh->job, &w->sh->job->files[fi], msg, sizeof msg)) < 0) {
-		set_msg(w->sh, errno, msg);
-		return -1;
-	}
-	posix_fadvise(ln->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	return 0;
+	return c->pos == f->off + f->len ? end_file(w, &w->one, f) : 0;
 }
 
 /* Read n bytes at pos (piece space) into the lane's buffer, across files as needed. */
@@ -449,7 +431,7 @@ lane_read(struct worker *w, struct lane *ln, uint64_t pos, size_t n)
 		while (fi < job->nfiles && job->files[fi].off + job->files[fi].len <= pos)
 			fi++;
 		f = &job->files[fi];
-		if (lane_open(w, ln, fi) < 0)
+		if (open_file(w, ln, fi) < 0)
 			return -1;
 		do
 			r = pread(ln->fd, ln->buf + got, (size_t)(f->off + f->len - pos) < n - got ?
@@ -461,16 +443,8 @@ lane_read(struct worker *w, struct lane *ln, uint64_t pos, size_t n)
 			return changed_size(w->sh, f);
 		got += (size_t)r;
 		pos += (uint64_t)r;
-		if (pos == f->off + f->len) {
-			/* its last byte: it must still have the size the walk found */
-			struct stat st;
-			int bad = fstat(ln->fd, &st) < 0 || (uint64_t)st.st_size != f->len;
-
-			close(ln->fd);
-			ln->fd = -1;
-			if (bad)
-				return changed_size(w->sh, f);
-		}
+		if (pos == f->off + f->len && end_file(w, ln, f) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -601,7 +575,7 @@ worker_main(void *arg)
 	size_t first, last;
 	int l;
 
-	w->fd = -1;
+	w->one.fd = -1;
 	for (l = 0; l < MF_SHA1X_LANES; l++)
 		w->lane[l].fd = -1;
 	w->best[0] = w->best[1] = 1e9;
@@ -612,8 +586,8 @@ worker_main(void *arg)
 	    claim(sh, &first, &last))
 		if (hash_run(w, first, last) < 0)
 			break;
-	if (w->fd >= 0)
-		close(w->fd);
+	if (w->one.fd >= 0)
+		close(w->one.fd);
 	for (l = 0; l < MF_SHA1X_LANES; l++) {
 		if (w->lane[l].fd >= 0)
 			close(w->lane[l].fd);
