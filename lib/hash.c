@@ -129,6 +129,12 @@ changed_size(struct shared *sh, const struct mf_tfile *f)
 	return set_err(sh, EAGAIN, "file changed size while it was hashed: ", f->path);
 }
 
+static int
+ssl_failed(struct shared *sh)
+{
+	return set_err(sh, EIO, "SHA-1 failed in ", "OpenSSL");
+}
+
 int
 mf_hash_open(const struct mf_hjob *job, const struct mf_tfile *f, char *err, size_t errsz)
 {
@@ -297,7 +303,7 @@ hash_window(struct worker *w, struct cursor *c, const struct mf_tfile *f, uint64
 	if (bus)
 		return changed_size(sh, f);
 	if (rc < 0)
-		return set_err(sh, EIO, "SHA-1 failed in ", "OpenSSL");
+		return ssl_failed(sh);
 	return (int64_t)use;
 }
 
@@ -323,7 +329,7 @@ hash_read(struct worker *w, struct cursor *c, const struct mf_tfile *f, uint64_t
 		if (r == 0)
 			return changed_size(w->sh, f);
 		if (feed(w, c, w->buf, (uint64_t)r, 0) < 0)
-			return set_err(w->sh, EIO, "SHA-1 failed in ", "OpenSSL");
+			return ssl_failed(w->sh);
 		done += (uint64_t)r;
 	}
 	return (int64_t)done;
@@ -509,7 +515,7 @@ hash_run(struct worker *w, size_t first, size_t last)
 	c.stop = (uint64_t)last * job->plen < job->total ? (uint64_t)last * job->plen : job->total;
 	c.piece = first;
 	if (begin_piece(w, &c) < 0)
-		return set_err(w->sh, EIO, "SHA-1 failed in ", "OpenSSL");
+		return ssl_failed(w->sh);
 	fi = first_file(job, c.pos);
 	while (c.pos < c.stop) {
 		if (lanes_fit(w, &c)) {
@@ -518,7 +524,7 @@ hash_run(struct worker *w, size_t first, size_t last)
 			c.pos += MF_SHA1X_LANES * job->plen;
 			c.piece += MF_SHA1X_LANES;
 			if (begin_piece(w, &c) < 0)
-				return set_err(w->sh, EIO, "SHA-1 failed in ", "OpenSSL");
+				return ssl_failed(w->sh);
 			fi = first_file(job, c.pos);
 			continue;
 		}
@@ -528,7 +534,7 @@ hash_run(struct worker *w, size_t first, size_t last)
 			c.pos = c.pend;
 			c.piece++;
 			if (begin_piece(w, &c) < 0)
-				return set_err(w->sh, EIO, "SHA-1 failed in ", "OpenSSL");
+				return ssl_failed(w->sh);
 			fi = first_file(job, c.pos);
 			continue;
 		}
