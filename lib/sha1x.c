@@ -1,22 +1,52 @@
-/* sha1x: SHA-1 of MF_SHA1X_LANES messages at once, with the x86 SHA extensions. */
+/* sha1x: SHA-1 of several messages at once, with the x86 SHA extensions or AVX-512. */
 #include "sha1x.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
 #include <immintrin.h>
 
-int
-mf_sha1x_available(void)
-{
-	unsigned a, b, c, d;
+#define NI	4	/* lanes of the sha-ni engine */
 
-	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 9)) || !(c & (1u << 19)))
-		return 0;	/* SSSE3, SSE4.1 */
-	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+/* Bit bit of register reg (0 eax, 1 ebx, 2 ecx) of cpuid leaf leaf. */
+static int
+cpu_has(unsigned leaf, int reg, int bit)
+{
+	unsigned r[4];
+
+	if (!__get_cpuid_count(leaf, 0, &r[0], &r[1], &r[2], &r[3]))
 		return 0;
-	return (b >> 29) & 1;	/* SHA */
+	return (r[reg] >> bit) & 1;
+}
+
+/* The OS saves the AVX-512 registers (XCR0: SSE, AVX, opmask, ZMM). */
+static int
+os_saves_zmm(void)
+{
+	unsigned lo, hi;
+
+	if (!cpu_has(1, 2, 27))	/* OSXSAVE */
+		return 0;
+	__asm__ volatile ("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return (lo & 0xe6) == 0xe6;
+}
+
+static int
+has_shani(void)
+{
+	return cpu_has(1, 2, 9) && cpu_has(1, 2, 19) && cpu_has(7, 1, 29);	/* SSSE3 SSE4.1 SHA */
+}
+
+static int
+has_avx512(void)
+{
+	return cpu_has(7, 1, 16) && cpu_has(7, 1, 30) && os_saves_zmm();	/* F, BW */
 }
 
 /*
@@ -25,7 +55,7 @@ mf_sha1x_available(void)
  * rounds ago, rotated (sha1nexte), or the saved E for group 0.
  */
 #define GROUP(i) do {								\
-	for (l = 0; l < MF_SHA1X_LANES; l++) {					\
+	for (l = 0; l < NI; l++) {						\
 		__m128i mi, et;							\
 		if ((i) >= 4) {							\
 			mi = _mm_sha1msg2_epu32(_mm_xor_si128(_mm_sha1msg1_epu32( \
@@ -40,23 +70,21 @@ mf_sha1x_available(void)
 	}									\
 } while (0)
 
-__attribute__((target("sha,sse4.1,ssse3"))) void
-mf_sha1x_blocks(uint32_t st[MF_SHA1X_LANES][5], const unsigned char *const data[MF_SHA1X_LANES],
-    size_t nblocks)
+__attribute__((target("sha,sse4.1,ssse3"))) static void
+shani_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks)
 {
 	/* Message words are big-endian: reverse each block's 16 bytes, W0 on top. */
 	const __m128i swap = _mm_set_epi64x(0x0001020304050607LL, 0x08090a0b0c0d0e0fLL);
-	__m128i abcd[MF_SHA1X_LANES], e[MF_SHA1X_LANES], prev[MF_SHA1X_LANES];
-	__m128i abcd0[MF_SHA1X_LANES], e0[MF_SHA1X_LANES], m[MF_SHA1X_LANES][4];
+	__m128i abcd[NI], e[NI], prev[NI], abcd0[NI], e0[NI], m[NI][4];
 	size_t b;
 	int l, k;
 
-	for (l = 0; l < MF_SHA1X_LANES; l++) {
+	for (l = 0; l < NI; l++) {
 		abcd[l] = _mm_shuffle_epi32(_mm_loadu_si128((const __m128i *)st[l]), 0x1B);
 		e[l] = _mm_set_epi32((int)st[l][4], 0, 0, 0);
 	}
 	for (b = 0; b < nblocks; b++) {
-		for (l = 0; l < MF_SHA1X_LANES; l++) {
+		for (l = 0; l < NI; l++) {
 			abcd0[l] = abcd[l];
 			e0[l] = e[l];
 			for (k = 0; k < 4; k++)
@@ -67,30 +95,155 @@ mf_sha1x_blocks(uint32_t st[MF_SHA1X_LANES][5], const unsigned char *const data[
 		GROUP(5); GROUP(6); GROUP(7); GROUP(8); GROUP(9);
 		GROUP(10); GROUP(11); GROUP(12); GROUP(13); GROUP(14);
 		GROUP(15); GROUP(16); GROUP(17); GROUP(18); GROUP(19);
-		for (l = 0; l < MF_SHA1X_LANES; l++) {
+		for (l = 0; l < NI; l++) {
 			e[l] = _mm_sha1nexte_epu32(prev[l], e0[l]);
 			abcd[l] = _mm_add_epi32(abcd[l], abcd0[l]);
 		}
 	}
-	for (l = 0; l < MF_SHA1X_LANES; l++) {
+	for (l = 0; l < NI; l++) {
 		_mm_storeu_si128((__m128i *)st[l], _mm_shuffle_epi32(abcd[l], 0x1B));
 		st[l][4] = (uint32_t)_mm_extract_epi32(e[l], 3);
 	}
 }
-#else
-int
-mf_sha1x_available(void)
+
+/*
+ * AVX-512: word i of the state of all sixteen lanes in one register.  A round is the
+ * textbook one, with f(b, c, d) one ternary-logic instruction (imm: its truth table).
+ */
+#define ROL(x, n)	_mm512_rol_epi32((x), (n))
+#define ADD(x, y)	_mm512_add_epi32((x), (y))
+#define ROUND(a, b, c, d, e, f, k, w) do {					\
+	e = ADD(ADD(e, ADD(k, w)), ADD(ROL(a, 5), _mm512_ternarylogic_epi32(b, c, d, f))); \
+	b = ROL(b, 30);								\
+} while (0)
+/* Message word t >= 16, in place in the ring of the last sixteen. */
+#define W(t)	(w[(t) & 15] = ROL(_mm512_ternarylogic_epi32(w[((t) - 3) & 15],	\
+		    w[((t) - 8) & 15], _mm512_xor_si512(w[((t) - 14) & 15],	\
+		    w[((t) - 16) & 15]), 0x96), 1))
+#define W0(t)	w[t]
+#define ROUND5(f, k, t, wf) do {						\
+	ROUND(a, b, c, d, e, f, k, wf(t));					\
+	ROUND(e, a, b, c, d, f, k, wf((t) + 1));				\
+	ROUND(d, e, a, b, c, f, k, wf((t) + 2));				\
+	ROUND(c, d, e, a, b, f, k, wf((t) + 3));				\
+	ROUND(b, c, d, e, a, f, k, wf((t) + 4));				\
+} while (0)
+#define CH	0xCA
+#define PARITY	0x96
+#define MAJ	0xE8
+
+/* Words of sixteen 64-byte blocks, lane l's in r[l], transposed: w[t] holds word t of each. */
+__attribute__((target("avx512f,avx512bw"))) static void
+transpose16(__m512i r[16], __m512i w[16])
 {
-	return 0;
+	__m512i t[16], u[16];
+	int i;
+
+	for (i = 0; i < 8; i++) {
+		t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+	}
+	for (i = 0; i < 4; i++) {
+		u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+		u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+	}
+	/* u[4g + j], 128-bit lane k: word 4k + j of blocks 4g..4g+3; gather the lanes k */
+	for (i = 0; i < 4; i++) {
+		__m512i c0 = _mm512_shuffle_i32x4(u[i], u[4 + i], 0x44);
+		__m512i c1 = _mm512_shuffle_i32x4(u[i], u[4 + i], 0xEE);
+		__m512i c2 = _mm512_shuffle_i32x4(u[8 + i], u[12 + i], 0x44);
+		__m512i c3 = _mm512_shuffle_i32x4(u[8 + i], u[12 + i], 0xEE);
+
+		w[i] = _mm512_shuffle_i32x4(c0, c2, 0x88);
+		w[4 + i] = _mm512_shuffle_i32x4(c0, c2, 0xDD);
+		w[8 + i] = _mm512_shuffle_i32x4(c1, c3, 0x88);
+		w[12 + i] = _mm512_shuffle_i32x4(c1, c3, 0xDD);
+	}
 }
 
-void
-mf_sha1x_blocks(uint32_t st[MF_SHA1X_LANES][5], const unsigned char *const data[MF_SHA1X_LANES],
-    size_t nblocks)
+__attribute__((target("avx512f,avx512bw"))) static void
+avx512_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks)
 {
-	(void)st, (void)data, (void)nblocks;	/* never called: not available */
+	/* st[l][i] is 32-bit word 5l + i of st */
+	const __m512i at = _mm512_set_epi32(75, 70, 65, 60, 55, 50, 45, 40, 35, 30, 25, 20, 15,
+	    10, 5, 0);
+	const __m512i swap = _mm512_broadcast_i32x4(_mm_set_epi8(12, 13, 14, 15, 8, 9, 10, 11,
+	    4, 5, 6, 7, 0, 1, 2, 3));
+	const __m512i k0 = _mm512_set1_epi32(0x5A827999), k1 = _mm512_set1_epi32(0x6ED9EBA1);
+	const __m512i k2 = _mm512_set1_epi32((int)0x8F1BBCDC), k3 = _mm512_set1_epi32((int)0xCA62C1D6);
+	uint32_t *s = &st[0][0];
+	__m512i a = _mm512_i32gather_epi32(at, s, 4), b = _mm512_i32gather_epi32(at, s + 1, 4);
+	__m512i c = _mm512_i32gather_epi32(at, s + 2, 4), d = _mm512_i32gather_epi32(at, s + 3, 4);
+	__m512i e = _mm512_i32gather_epi32(at, s + 4, 4);
+	size_t n;
+	int l;
+
+	for (n = 0; n < nblocks; n++) {
+		__m512i r[16], w[16], a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;
+
+		for (l = 0; l < 16; l++)
+			r[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(data[l] + 64 * n), swap);
+		transpose16(r, w);
+		ROUND5(CH, k0, 0, W0); ROUND5(CH, k0, 5, W0); ROUND5(CH, k0, 10, W0);
+		ROUND(a, b, c, d, e, CH, k0, w[15]);
+		ROUND(e, a, b, c, d, CH, k0, W(16));
+		ROUND(d, e, a, b, c, CH, k0, W(17));
+		ROUND(c, d, e, a, b, CH, k0, W(18));
+		ROUND(b, c, d, e, a, CH, k0, W(19));
+		ROUND5(PARITY, k1, 20, W); ROUND5(PARITY, k1, 25, W);
+		ROUND5(PARITY, k1, 30, W); ROUND5(PARITY, k1, 35, W);
+		ROUND5(MAJ, k2, 40, W); ROUND5(MAJ, k2, 45, W);
+		ROUND5(MAJ, k2, 50, W); ROUND5(MAJ, k2, 55, W);
+		ROUND5(PARITY, k3, 60, W); ROUND5(PARITY, k3, 65, W);
+		ROUND5(PARITY, k3, 70, W); ROUND5(PARITY, k3, 75, W);
+		a = ADD(a, a0);
+		b = ADD(b, b0);
+		c = ADD(c, c0);
+		d = ADD(d, d0);
+		e = ADD(e, e0);
+	}
+	_mm512_i32scatter_epi32(s, at, a, 4);
+	_mm512_i32scatter_epi32(s + 1, at, b, 4);
+	_mm512_i32scatter_epi32(s + 2, at, c, 4);
+	_mm512_i32scatter_epi32(s + 3, at, d, 4);
+	_mm512_i32scatter_epi32(s + 4, at, e, 4);
+}
+
+static const struct mf_sha1x engines[] = {
+	{ "sha-ni", NI, shani_blocks },
+	{ "avx512", 16, avx512_blocks },
+};
+
+static int
+runs_here(const struct mf_sha1x *x)
+{
+	return x->blocks == shani_blocks ? has_shani() : has_avx512();
+}
+#else
+static const struct mf_sha1x engines[1];
+
+static int
+runs_here(const struct mf_sha1x *x)
+{
+	(void)x;
+	return 0;
 }
 #endif
+
+#define NENGINES	(sizeof engines / sizeof engines[0])
+
+const struct mf_sha1x *
+mf_sha1x_get(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NENGINES; i++)
+		if (engines[i].name && !strcmp(engines[i].name, name) && runs_here(&engines[i]))
+			return &engines[i];
+	return NULL;
+}
 
 void
 mf_sha1x_init(uint32_t st[5])
@@ -103,20 +256,98 @@ mf_sha1x_init(uint32_t st[5])
 }
 
 void
-mf_sha1x_final(uint32_t st[MF_SHA1X_LANES][5], uint64_t len, unsigned char out[MF_SHA1X_LANES][20])
+mf_sha1x_final(const struct mf_sha1x *x, uint32_t st[][5], uint64_t len, unsigned char out[][20])
 {
 	unsigned char pad[64] = { 0x80 };
-	const unsigned char *p[MF_SHA1X_LANES];
+	const unsigned char *p[MF_SHA1X_MAX];
 	uint64_t bits = len * 8;
 	int l, i;
 
 	/* len is whole blocks: the padding is one block, the same for every lane */
 	for (i = 0; i < 8; i++)
 		pad[63 - i] = (unsigned char)(bits >> (8 * i));
-	for (l = 0; l < MF_SHA1X_LANES; l++)
+	for (l = 0; l < x->lanes; l++)
 		p[l] = pad;
-	mf_sha1x_blocks(st, p, 1);
-	for (l = 0; l < MF_SHA1X_LANES; l++)
+	x->blocks(st, p, 1);
+	for (l = 0; l < x->lanes; l++)
 		for (i = 0; i < 20; i++)
 			out[l][i] = (unsigned char)(st[l][i / 4] >> (24 - 8 * (i % 4)));
+}
+
+/* What a calibration hashes per lane: a piece step of the hasher's, in the cache. */
+#define TRIAL		(64 * 1024)
+#define TRIALS		5
+
+static double
+seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Seconds per byte of x over buf (one OpenSSL stream when x is NULL); -1 on failure. */
+static double
+trial(const struct mf_sha1x *x, const unsigned char *buf)
+{
+	uint32_t st[MF_SHA1X_MAX][5];
+	unsigned char out[MF_SHA1X_MAX][20];
+	const unsigned char *p[MF_SHA1X_MAX];
+	int l, n = x ? x->lanes : 4;
+	double t = seconds();
+
+	for (l = 0; l < n; l++) {
+		mf_sha1x_init(st[l]);
+		p[l] = buf + (size_t)l * TRIAL;
+		if (!x && !EVP_Digest(p[l], TRIAL, out[l], NULL, EVP_sha1(), NULL))
+			return -1;
+	}
+	if (x) {
+		x->blocks(st, p, TRIAL / 64);
+		mf_sha1x_final(x, st, TRIAL, out);
+	}
+	return (seconds() - t) / ((double)n * TRIAL);
+}
+
+static const struct mf_sha1x *best;
+
+static void
+measure(void)
+{
+	double fastest[NENGINES + 1];
+	unsigned char *buf = malloc((size_t)MF_SHA1X_MAX * TRIAL);
+	size_t i, k;
+
+	if (!buf)
+		return;
+	for (i = 0; i < (size_t)MF_SHA1X_MAX * TRIAL; i++)
+		buf[i] = (unsigned char)(i * 2654435761u >> 24);
+	for (i = 0; i <= NENGINES; i++)
+		fastest[i] = 1e9;
+	/* In turns, so that a burst of load elsewhere slows all of them alike. */
+	for (k = 0; k < TRIALS; k++)
+		for (i = 0; i <= NENGINES; i++) {
+			const struct mf_sha1x *x = i < NENGINES ? &engines[i] : NULL;
+			double per;
+
+			if (x && (!x->name || !runs_here(x)))
+				continue;
+			per = trial(x, buf);
+			if (per > 0 && per < fastest[i])
+				fastest[i] = per;
+		}
+	for (i = 0; i < NENGINES; i++)
+		if (fastest[i] < fastest[NENGINES] && (!best || fastest[i] < fastest[best - engines]))
+			best = &engines[i];
+	free(buf);
+}
+
+const struct mf_sha1x *
+mf_sha1x_best(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, measure);
+	return best;
 }

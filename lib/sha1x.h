@@ -1,10 +1,13 @@
 /*
- * sha1x: SHA-1 of MF_SHA1X_LANES messages at once, with the x86 SHA extensions.
+ * sha1x: SHA-1 of several messages at once (multi-buffer), for the torrent hasher.
  *
  * One SHA-1 stream is bound by the latency of its rounds; streams that do not depend on
- * each other fill the gaps, so four interleaved streams hash about 2.4 times as many
- * bytes per core as one (measured on an AMD EPYC: 1 stream 2.0 GB/s, OpenSSL 1.9 GB/s,
- * 4 streams 4.9 GB/s).  The torrent hasher gives each lane a piece of its own.
+ * each other fill the gaps.  Two engines, each a number of lanes (one message a lane):
+ * "sha-ni", four streams interleaved with the x86 SHA extensions, and "avx512", sixteen
+ * streams side by side in the 32-bit lanes of AVX-512 registers.  Which wins depends on
+ * the CPU (measured, per core: AMD EPYC, OpenSSL 1.9 GB/s, sha-ni 4.9 GB/s; Intel Xeon
+ * at 2 GHz, OpenSSL 0.94 GB/s, sha-ni 0.65 GB/s, avx512 4.0 GB/s), so mf_sha1x_best
+ * measures them once against one OpenSSL stream.
  */
 #ifndef MF_SHA1X_H
 #define MF_SHA1X_H
@@ -12,20 +15,31 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MF_SHA1X_LANES	4
+#define MF_SHA1X_MAX	16	/* the most lanes an engine has */
 
-/* 1 when this CPU has the SHA extensions (and SSSE3 and SSE4.1) and the build uses them. */
-int mf_sha1x_available(void);
+struct mf_sha1x {
+	const char	*name;
+	int		lanes;
+	/* Hash nblocks 64-byte blocks of each lane: lane l (of lanes) reads data[l]. */
+	void		(*blocks)(uint32_t st[][5], const unsigned char *const data[],
+			    size_t nblocks);
+};
+
+/* The engine of that name ("sha-ni", "avx512") if this CPU and build can run it, else NULL. */
+const struct mf_sha1x *mf_sha1x_get(const char *name);
+
+/*
+ * The engine that hashes the most bytes per second on this CPU, or NULL when one OpenSSL
+ * stream is faster than every engine that runs here.  Measured on the first call (a few
+ * milliseconds of hashing in the cache), then remembered; thread-safe.
+ */
+const struct mf_sha1x *mf_sha1x_best(void);
 
 /* The initial state of one lane. */
 void mf_sha1x_init(uint32_t st[5]);
 
-/* Hash nblocks 64-byte blocks of each lane: lane l reads data[l]. */
-void mf_sha1x_blocks(uint32_t st[MF_SHA1X_LANES][5], const unsigned char *const data[MF_SHA1X_LANES],
-    size_t nblocks);
-
-/* The digests of lanes that each hashed len bytes (a multiple of 64) in whole blocks. */
-void mf_sha1x_final(uint32_t st[MF_SHA1X_LANES][5], uint64_t len,
-    unsigned char out[MF_SHA1X_LANES][20]);
+/* The digests of x's lanes that each hashed len bytes (a multiple of 64) in whole blocks. */
+void mf_sha1x_final(const struct mf_sha1x *x, uint32_t st[][5], uint64_t len,
+    unsigned char out[][20]);
 
 #endif
