@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,8 +41,8 @@
 #define PROBES		6
 /* pread size: the buffer and SHA-1's pass over it stay in the core's L2 cache. */
 #define CHUNK		(256 * 1024)
-/* Bytes each lane reads at a time: all lanes together read CHUNK. */
-#define LANE_STEP	(CHUNK / MF_SHA1X_LANES)
+/* Bytes each lane reads at a time (a lane's buffer). */
+#define LANE_STEP	(64 * 1024)
 /* SHA-1 is fed STEP bytes at a time while the next STEP is prefetched: the hardware
  * prefetcher stops at each 4 KiB page, the software one does not. */
 #define STEP		(16 * 1024)
@@ -54,7 +55,9 @@ struct shared {
 	size_t		next;		/* first piece no worker has claimed (atomic) */
 	size_t		minrun, maxrun;	/* pieces per claim */
 	size_t		window;		/* bytes per mapping, a multiple of the page size */
-	int		how;		/* how the workers start: PROBE, MAP or READ */
+	int		how;		/* how the workers start: PROBE, MAP, READ or LANES */
+	const struct mf_sha1x *x;	/* LANES: the engine */
+	size_t		lanes;		/* its lanes, 1 without */
 	int		jobs;
 	EVP_MD		*md;
 	pthread_mutex_t	mu;
@@ -80,7 +83,7 @@ struct worker {
 	int		probes;		/* windows measured so far */
 	double		best[2];	/* fastest seconds per byte seen, mapped and read */
 	struct lane	one;		/* the file open for a piece at a time */
-	struct lane	lane[MF_SHA1X_LANES];	/* for MF_SHA1X_LANES pieces at once */
+	struct lane	lane[MF_SHA1X_MAX];	/* for sh->lanes pieces at once */
 	pthread_t	tid;
 };
 
@@ -455,19 +458,20 @@ lane_read(struct worker *w, struct lane *ln, uint64_t pos, size_t n)
 	return 0;
 }
 
-/* Hash the MF_SHA1X_LANES whole pieces from piece at once, a lane each. */
+/* Hash the sh->lanes whole pieces from piece at once, a lane each. */
 static int
 hash_lanes(struct worker *w, size_t piece)
 {
 	const struct mf_hjob *job = w->sh->job;
+	const struct mf_sha1x *x = w->sh->x;
 	uint64_t plen = job->plen, o;
 	size_t step = plen < LANE_STEP ? (size_t)plen : LANE_STEP;
-	uint32_t st[MF_SHA1X_LANES][5];
-	unsigned char out[MF_SHA1X_LANES][20];
-	const unsigned char *p[MF_SHA1X_LANES];
+	uint32_t st[MF_SHA1X_MAX][5];
+	unsigned char out[MF_SHA1X_MAX][20];
+	const unsigned char *p[MF_SHA1X_MAX];
 	int l;
 
-	for (l = 0; l < MF_SHA1X_LANES; l++) {
+	for (l = 0; l < x->lanes; l++) {
 		if (!w->lane[l].buf && !(w->lane[l].buf = malloc(LANE_STEP)))
 			return set_err(w->sh, ENOMEM, "cannot hash ", "pieces");
 		mf_sha1x_init(st[l]);
@@ -476,15 +480,16 @@ hash_lanes(struct worker *w, size_t piece)
 	for (o = 0; o < plen; o += step) {
 		if (__atomic_load_n(&w->sh->stop, __ATOMIC_RELAXED))
 			return -1;
-		for (l = 0; l < MF_SHA1X_LANES; l++)
+		for (l = 0; l < x->lanes; l++)
 			if (lane_read(w, &w->lane[l], (piece + (size_t)l) * plen + o, step) < 0)
 				return -1;
 		/* step is a multiple of 64: pieces are powers of two of 16 KiB or more */
-		mf_sha1x_blocks(st, p, step / 64);
-		__atomic_add_fetch(&w->sh->done, (uint64_t)step * MF_SHA1X_LANES, __ATOMIC_RELAXED);
+		x->blocks(st, p, step / 64);
+		__atomic_add_fetch(&w->sh->done, (uint64_t)step * (uint64_t)x->lanes,
+		    __ATOMIC_RELAXED);
 	}
-	mf_sha1x_final(st, plen, out);
-	memcpy(job->digests + 20 * piece, out, sizeof out);
+	mf_sha1x_final(x, st, plen, out);
+	memcpy(job->digests + 20 * piece, out, 20 * (size_t)x->lanes);
 	return 0;
 }
 
@@ -495,9 +500,9 @@ lanes_fit(const struct worker *w, const struct cursor *c)
 	const struct mf_hjob *job = w->sh->job;
 	size_t l;
 
-	if (w->how != LANES || c->pos + MF_SHA1X_LANES * job->plen > c->stop)
+	if (w->how != LANES || c->pos + w->sh->lanes * job->plen > c->stop)
 		return 0;
-	for (l = 0; job->skip && l < MF_SHA1X_LANES; l++)
+	for (l = 0; job->skip && l < w->sh->lanes; l++)
 		if (job->skip[c->piece + l])
 			return 0;
 	return 1;
@@ -521,8 +526,8 @@ hash_run(struct worker *w, size_t first, size_t last)
 		if (lanes_fit(w, &c)) {
 			if (hash_lanes(w, c.piece) < 0)
 				return -1;
-			c.pos += MF_SHA1X_LANES * job->plen;
-			c.piece += MF_SHA1X_LANES;
+			c.pos += w->sh->lanes * job->plen;
+			c.piece += w->sh->lanes;
 			if (begin_piece(w, &c) < 0)
 				return ssl_failed(w->sh);
 			fi = first_file(job, c.pos);
@@ -562,8 +567,8 @@ claim(struct shared *sh, size_t *first, size_t *last)
 			return 0;
 		n = (sh->npieces - at) / (2 * (size_t)sh->jobs);
 		n = n < sh->minrun ? sh->minrun : n > sh->maxrun ? sh->maxrun : n;
-		if (n >= MF_SHA1X_LANES)
-			n -= n % MF_SHA1X_LANES;	/* whole groups for the lanes */
+		if (n >= sh->lanes)
+			n -= n % sh->lanes;	/* whole groups for the lanes */
 		if (n > sh->npieces - at)
 			n = sh->npieces - at;
 	} while (!__atomic_compare_exchange_n(&sh->next, &at, at + n, 0, __ATOMIC_RELAXED,
@@ -582,7 +587,7 @@ worker_main(void *arg)
 	int l;
 
 	w->one.fd = -1;
-	for (l = 0; l < MF_SHA1X_LANES; l++)
+	for (l = 0; l < MF_SHA1X_MAX; l++)
 		w->lane[l].fd = -1;
 	w->best[0] = w->best[1] = 1e9;
 	w->how = sh->how;
@@ -594,7 +599,7 @@ worker_main(void *arg)
 			break;
 	if (w->one.fd >= 0)
 		close(w->one.fd);
-	for (l = 0; l < MF_SHA1X_LANES; l++) {
+	for (l = 0; l < MF_SHA1X_MAX; l++) {
 		if (w->lane[l].fd >= 0)
 			close(w->lane[l].fd);
 		free(w->lane[l].buf);
@@ -616,6 +621,17 @@ ncores(void)
 	return n > 0 ? (int)n : 1;
 }
 
+/* 1 when n more descriptors fit well under the limit (some are left for the caller). */
+static int
+fds_for(size_t n)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 1;
+	return rl.rlim_cur >= 64 && n <= (rl.rlim_cur - 32) / 2;
+}
+
 /* Split the work among jobs workers: run lengths, window size, how to read. */
 static void
 plan(struct shared *sh, int jobs)
@@ -624,11 +640,18 @@ plan(struct shared *sh, int jobs)
 	size_t win = MAP_BUDGET / (unsigned)jobs;
 	const char *how = getenv("MF_HASH_READ");
 
-	/* Either way can be forced, for the tests and benchmarks of each. */
+	/* Each way can be forced, for the tests and benchmarks of each. */
 	sh->how = how && !strcmp(how, "map") ? MAP : how && !strcmp(how, "read") ? READ : PROBE;
-	/* With the SHA extensions, lanes beat both (the odd pieces left are read). */
-	if (sh->how == PROBE && mf_sha1x_available())
+	if (sh->how == PROBE)
+		sh->x = how && strcmp(how, "auto") ? mf_sha1x_get(how) : mf_sha1x_best();
+	/* A lane keeps a file open: with too few descriptors, a piece at a time. */
+	if (sh->x && !fds_for((size_t)jobs * ((size_t)sh->x->lanes + 1)))
+		sh->x = NULL;
+	/* An engine that beats one stream of SHA-1 takes the pieces (the odd ones left go
+	 * the other ways). */
+	if (sh->x)
 		sh->how = LANES;
+	sh->lanes = sh->x ? (size_t)sh->x->lanes : 1;
 
 	sh->jobs = jobs;
 	sh->window = win < MIN_WINDOW ? MIN_WINDOW : (size_t)(win & ~(pg - 1));
