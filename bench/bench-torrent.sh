@@ -2,8 +2,8 @@
 # bench-torrent.sh: mf-torrent hashing throughput, measured in one run against baselines
 # on the same machine and the same content:
 #   - cached: the SHA-1 limit, cores x `openssl speed -evp sha1 -bytes 16384` (one core),
-#     target >= 0.90x (one-stream SHA-1: with SHA-NI mf-torrent hashes four pieces at once
-#     per core and passes 1.0); `mktorrent -t <cores>` with the same piece size, target >= 1.2x its
+#     target >= 0.90x (one-stream SHA-1: with a sha1x engine, SHA-NI or AVX-512, mf-torrent
+#     hashes several pieces at once per core and passes 1.0); `mktorrent -t <cores>` with the same piece size, target >= 1.2x its
 #     speed.  Also, for context, each read path forced (MF_HASH_READ=map, read).
 #   - cold (as root only: the page cache is dropped before every run): against `cat` of the
 #     same files, the device's own speed, goal >= 0.95x; and against mktorrent.
