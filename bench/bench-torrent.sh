@@ -2,9 +2,10 @@
 # bench-torrent.sh: mf-torrent hashing throughput, measured in one run against baselines
 # on the same machine and the same content:
 #   - cached: the SHA-1 limit, cores x `openssl speed -evp sha1 -bytes 16384` (one core),
-#     target >= 0.90x (one-stream SHA-1: with a sha1x engine, SHA-NI or AVX-512, mf-torrent
+#     target >= 0.90x (one-stream SHA-1: with a sha1x engine, SHA-NI, AVX-512 or AVX2, mf-torrent
 #     hashes several pieces at once per core and passes 1.0); `mktorrent -t <cores>` with the same piece size, target >= 1.2x its
-#     speed.  Also, for context, each read path forced (MF_HASH_READ=map, read).
+#     speed.  Also, for context, each read path and each sha1x engine this CPU runs forced
+#     (MF_HASH_READ=map, read, sha-ni, avx512, avx2).
 #   - cold (as root only: the page cache is dropped before every run): against `cat` of the
 #     same files, the device's own speed, goal >= 0.95x; and against mktorrent.
 # on ~1 GiB of random content, once as 4 large files and once as 1000 files of 1 MiB.
@@ -91,6 +92,12 @@ multi=$(openssl speed -multi "$cores" -evp sha1 -bytes 16384 -seconds 1 2>/dev/n
 [ -n "$multi" ] && printf 'openssl speed -multi %s: %.0f MB/s = %.2f of the limit (context, not a target)\n' \
     "$cores" "$(awk -v r="$multi" 'BEGIN{print r/1e6}')" "$(awk -v r="$multi" -v l="$limit" 'BEGIN{print r/l}')"
 
+# The sha1x engines this CPU can run (an engine it cannot run falls back to auto).
+engines=
+for f in sha_ni:sha-ni avx512bw:avx512 avx2:avx2; do
+	grep -qw "${f%%:*}" /proc/cpuinfo 2>/dev/null && engines="$engines ${f#*:}"
+done
+
 # Cold runs need root, to drop the page cache before each.
 cold=0
 if [ "$(id -u)" = 0 ] && [ -w /proc/sys/vm/drop_caches ]; then
@@ -110,6 +117,7 @@ for set in large small; do
 	mbs() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.0f", b / t / 1e6 }'; }
 	# Rounds interleave the tools so that load from elsewhere hits them alike.
 	t_mf= t_mk= t_map= t_read=
+	for eng in $engines; do eval "t_$(echo "$eng" | tr - _)="; done
 	for round in 1 2 3 4 5; do
 		t=$(once mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
 		t_mf=$(min "$t_mf" "$t")
@@ -119,6 +127,11 @@ for set in large small; do
 		t_map=$(min "$t_map" "$t")
 		t=$(MF_HASH_READ=read once mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
 		t_read=$(min "$t_read" "$t")
+		for eng in $engines; do
+			t=$(MF_HASH_READ=$eng once mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir") || exit 1
+			v=t_$(echo "$eng" | tr - _)
+			eval "$v=\$(min \"\$$v\" \"\$t\")"
+		done
 	done
 	rss=$( { /usr/bin/time -f '%M' mf-torrent --force --no-date -l "$exp" -o "$work/out.torrent" "$dir" >/dev/null; } 2>&1 | tail -1)
 	thr=$(awk -v b="$bytes" -v t="$t_mf" 'BEGIN { print b / t }')
@@ -127,6 +140,10 @@ for set in large small; do
 	    "$rss" "$cores" "$t_mk" "$(mbs "$t_mk")"
 	printf '%s: one piece at a time, forced (context): mapped %.3f s (%s MB/s), pread %.3f s (%s MB/s)\n' \
 	    "$set" "$t_map" "$(mbs "$t_map")" "$t_read" "$(mbs "$t_read")"
+	for eng in $engines; do
+		eval "t=\$t_$(echo "$eng" | tr - _)"
+		printf '%s: engine %s forced (context): %.3f s (%s MB/s)\n' "$set" "$eng" "$t" "$(mbs "$t")"
+	done
 	verdict "$set: throughput / SHA-1 limit" "$(awk -v x="$thr" -v l="$limit" 'BEGIN{print x/l}')" 0.90
 	verdict "$set: speed vs mktorrent -t $cores" "$(awk -v a="$t_mk" -v b="$t_mf" 'BEGIN{print a/b}')" 1.2
 	if [ "$rss" -gt 65536 ]; then

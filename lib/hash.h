@@ -38,10 +38,10 @@ size_t mf_hash_npieces(uint64_t total, uint64_t plen);
 
 /*
  * Hash every piece.  Workers claim runs of pieces and hash as many at once as the fastest
- * lib/sha1x engine has lanes (4 with SHA-NI, 16 with AVX-512); where one OpenSSL stream is
+ * lib/sha1x engine has lanes (4 SHA-NI, 16 AVX-512, 8 AVX2); where one OpenSSL stream is
  * faster, or descriptors are short, they read a piece at a time through mapped windows or
  * with pread (each worker times both and keeps the faster).  MF_HASH_READ=map|read forces
- * one of those, MF_HASH_READ=sha-ni|avx512 an engine.  At most 16 MiB is mapped and
+ * one of those, MF_HASH_READ=sha-ni|avx512|avx2 an engine.  At most 16 MiB is mapped and
  * lanes + 1 files are open per worker, so memory and descriptors stay bounded.  Files are opened with mf_hash_open.  A file that cannot be opened, is
  * not the one the walk found, is shorter or longer than expected (also when it shrinks
  * under a mapping: the SIGBUS is caught), or fails to read stops the job: returns -1

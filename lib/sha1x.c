@@ -1,4 +1,4 @@
-/* sha1x: SHA-1 of several messages at once, with the x86 SHA extensions or AVX-512. */
+/* sha1x: SHA-1 of several messages at once, with the x86 SHA extensions, AVX-512 or AVX2. */
 #include "sha1x.h"
 
 #include <pthread.h>
@@ -13,6 +13,7 @@
 #include <immintrin.h>
 
 #define NI	4	/* lanes of the sha-ni engine */
+#define AVX2	8	/* of the avx2 engine */
 
 /* Bit bit of register reg (0 eax, 1 ebx, 2 ecx) of cpuid leaf leaf. */
 static int
@@ -25,16 +26,16 @@ cpu_has(unsigned leaf, int reg, int bit)
 	return (r[reg] >> bit) & 1;
 }
 
-/* The OS saves the AVX-512 registers (XCR0: SSE, AVX, opmask, ZMM). */
+/* The OS saves the registers of mask in XCR0 (2 SSE, 4 AVX, 0xe0 opmask and ZMM). */
 static int
-os_saves_zmm(void)
+os_saves(unsigned mask)
 {
 	unsigned lo, hi;
 
 	if (!cpu_has(1, 2, 27))	/* OSXSAVE */
 		return 0;
 	__asm__ volatile ("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return (lo & 0xe6) == 0xe6;
+	return (lo & mask) == mask;
 }
 
 static int
@@ -46,7 +47,13 @@ has_shani(void)
 static int
 has_avx512(void)
 {
-	return cpu_has(7, 1, 16) && cpu_has(7, 1, 30) && os_saves_zmm();	/* F, BW */
+	return cpu_has(7, 1, 16) && cpu_has(7, 1, 30) && os_saves(0xe6);	/* F, BW */
+}
+
+static int
+has_avx2(void)
+{
+	return cpu_has(7, 1, 5) && os_saves(0x6);
 }
 
 /*
@@ -107,19 +114,18 @@ shani_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks
 }
 
 /*
- * AVX-512: word i of the state of all sixteen lanes in one register.  A round is the
- * textbook one, with f(b, c, d) one ternary-logic instruction (imm: its truth table).
+ * The vector engines: word i of the state of every lane in one register, the textbook
+ * round.  Each engine defines the register's operations before its function: ADD, ROL,
+ * XOR4 and F(b, c, d, f), f one of CH, PARITY, MAJ (the round function; pasted, so they
+ * are names, not macros).
  */
-#define ROL(x, n)	_mm512_rol_epi32((x), (n))
-#define ADD(x, y)	_mm512_add_epi32((x), (y))
 #define ROUND(a, b, c, d, e, f, k, w) do {					\
-	e = ADD(ADD(e, ADD(k, w)), ADD(ROL(a, 5), _mm512_ternarylogic_epi32(b, c, d, f))); \
+	e = ADD(ADD(e, ADD(k, w)), ADD(ROL(a, 5), F(b, c, d, f)));		\
 	b = ROL(b, 30);								\
 } while (0)
 /* Message word t >= 16, in place in the ring of the last sixteen. */
-#define W(t)	(w[(t) & 15] = ROL(_mm512_ternarylogic_epi32(w[((t) - 3) & 15],	\
-		    w[((t) - 8) & 15], _mm512_xor_si512(w[((t) - 14) & 15],	\
-		    w[((t) - 16) & 15]), 0x96), 1))
+#define W(t)	(w[(t) & 15] = ROL(XOR4(w[((t) - 3) & 15], w[((t) - 8) & 15],	\
+		    w[((t) - 14) & 15], w[((t) - 16) & 15]), 1))
 #define W0(t)	w[t]
 #define ROUND5(f, k, t, wf) do {						\
 	ROUND(a, b, c, d, e, f, k, wf(t));					\
@@ -128,9 +134,30 @@ shani_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks
 	ROUND(c, d, e, a, b, f, k, wf((t) + 3));				\
 	ROUND(b, c, d, e, a, f, k, wf((t) + 4));				\
 } while (0)
-#define CH	0xCA
-#define PARITY	0x96
-#define MAJ	0xE8
+/* One block's 80 rounds on a..e, from its words w[16] (transposed, big-endian). */
+#define ROUNDS80(k0, k1, k2, k3) do {						\
+	ROUND5(CH, k0, 0, W0); ROUND5(CH, k0, 5, W0); ROUND5(CH, k0, 10, W0);	\
+	ROUND(a, b, c, d, e, CH, k0, w[15]);					\
+	ROUND(e, a, b, c, d, CH, k0, W(16));					\
+	ROUND(d, e, a, b, c, CH, k0, W(17));					\
+	ROUND(c, d, e, a, b, CH, k0, W(18));					\
+	ROUND(b, c, d, e, a, CH, k0, W(19));					\
+	ROUND5(PARITY, k1, 20, W); ROUND5(PARITY, k1, 25, W);			\
+	ROUND5(PARITY, k1, 30, W); ROUND5(PARITY, k1, 35, W);			\
+	ROUND5(MAJ, k2, 40, W); ROUND5(MAJ, k2, 45, W);				\
+	ROUND5(MAJ, k2, 50, W); ROUND5(MAJ, k2, 55, W);				\
+	ROUND5(PARITY, k3, 60, W); ROUND5(PARITY, k3, 65, W);			\
+	ROUND5(PARITY, k3, 70, W); ROUND5(PARITY, k3, 75, W);			\
+} while (0)
+
+/* AVX-512: sixteen lanes; f is one ternary-logic instruction (imm: its truth table). */
+#define ROL(x, n)	_mm512_rol_epi32((x), (n))
+#define ADD(x, y)	_mm512_add_epi32((x), (y))
+#define XOR4(p, q, r, s)	_mm512_ternarylogic_epi32((p), (q), _mm512_xor_si512((r), (s)), 0x96)
+#define F(b, c, d, f)	_mm512_ternarylogic_epi32((b), (c), (d), TT_##f)
+#define TT_CH		0xCA
+#define TT_PARITY	0x96
+#define TT_MAJ		0xE8
 
 /* Words of sixteen 64-byte blocks, lane l's in r[l], transposed: w[t] holds word t of each. */
 __attribute__((target("avx512f,avx512bw"))) static void
@@ -186,18 +213,7 @@ avx512_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblock
 		for (l = 0; l < 16; l++)
 			r[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(data[l] + 64 * n), swap);
 		transpose16(r, w);
-		ROUND5(CH, k0, 0, W0); ROUND5(CH, k0, 5, W0); ROUND5(CH, k0, 10, W0);
-		ROUND(a, b, c, d, e, CH, k0, w[15]);
-		ROUND(e, a, b, c, d, CH, k0, W(16));
-		ROUND(d, e, a, b, c, CH, k0, W(17));
-		ROUND(c, d, e, a, b, CH, k0, W(18));
-		ROUND(b, c, d, e, a, CH, k0, W(19));
-		ROUND5(PARITY, k1, 20, W); ROUND5(PARITY, k1, 25, W);
-		ROUND5(PARITY, k1, 30, W); ROUND5(PARITY, k1, 35, W);
-		ROUND5(MAJ, k2, 40, W); ROUND5(MAJ, k2, 45, W);
-		ROUND5(MAJ, k2, 50, W); ROUND5(MAJ, k2, 55, W);
-		ROUND5(PARITY, k3, 60, W); ROUND5(PARITY, k3, 65, W);
-		ROUND5(PARITY, k3, 70, W); ROUND5(PARITY, k3, 75, W);
+		ROUNDS80(k0, k1, k2, k3);
 		a = ADD(a, a0);
 		b = ADD(b, b0);
 		c = ADD(c, c0);
@@ -210,16 +226,103 @@ avx512_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblock
 	_mm512_i32scatter_epi32(s + 3, at, d, 4);
 	_mm512_i32scatter_epi32(s + 4, at, e, 4);
 }
+#undef ROL
+#undef ADD
+#undef XOR4
+#undef F
+
+/* AVX2: eight lanes; rotations are two shifts, f two to four logic instructions. */
+#define ROL(x, n)	_mm256_or_si256(_mm256_slli_epi32((x), (n)), _mm256_srli_epi32((x), 32 - (n)))
+#define ADD(x, y)	_mm256_add_epi32((x), (y))
+#define XOR(x, y)	_mm256_xor_si256((x), (y))
+#define XOR4(p, q, r, s)	XOR(XOR((p), (q)), XOR((r), (s)))
+#define F(b, c, d, f)	F_##f((b), (c), (d))
+#define F_CH(b, c, d)	XOR((d), _mm256_and_si256((b), XOR((c), (d))))
+#define F_PARITY(b, c, d)	XOR(XOR((b), (c)), (d))
+#define F_MAJ(b, c, d)	_mm256_or_si256(_mm256_and_si256((b), (c)),		\
+			    _mm256_and_si256((d), _mm256_or_si256((b), (c))))
+
+/* Words of eight 32-byte halves of blocks, lane l's in r[l], transposed into w[8]. */
+__attribute__((target("avx2"))) static void
+transpose8(const __m256i r[8], __m256i w[8])
+{
+	__m256i t[8], u[8];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
+		t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
+	}
+	for (i = 0; i < 2; i++) {
+		u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
+		u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
+		u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
+	}
+	/* u[j] (and u[4 + j] for lanes 4..7): word j in the low half, word 4 + j in the high */
+	for (i = 0; i < 4; i++) {
+		w[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
+		w[4 + i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x31);
+	}
+}
+
+__attribute__((target("avx2"))) static void
+avx2_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks)
+{
+	const __m256i swap = _mm256_broadcastsi128_si256(_mm_set_epi8(12, 13, 14, 15, 8, 9,
+	    10, 11, 4, 5, 6, 7, 0, 1, 2, 3));
+	const __m256i k0 = _mm256_set1_epi32(0x5A827999), k1 = _mm256_set1_epi32(0x6ED9EBA1);
+	const __m256i k2 = _mm256_set1_epi32((int)0x8F1BBCDC), k3 = _mm256_set1_epi32((int)0xCA62C1D6);
+	uint32_t v[5][AVX2] __attribute__((aligned(32)));
+	__m256i a, b, c, d, e;
+	size_t n;
+	int l, i;
+
+	for (i = 0; i < 5; i++)
+		for (l = 0; l < AVX2; l++)
+			v[i][l] = st[l][i];
+	a = _mm256_load_si256((const __m256i *)v[0]);
+	b = _mm256_load_si256((const __m256i *)v[1]);
+	c = _mm256_load_si256((const __m256i *)v[2]);
+	d = _mm256_load_si256((const __m256i *)v[3]);
+	e = _mm256_load_si256((const __m256i *)v[4]);
+	for (n = 0; n < nblocks; n++) {
+		__m256i r[8], w[16], a0 = a, b0 = b, c0 = c, d0 = d, e0 = e;
+
+		for (i = 0; i < 2; i++) {
+			for (l = 0; l < AVX2; l++)
+				r[l] = _mm256_shuffle_epi8(_mm256_loadu_si256((const __m256i *)
+				    (data[l] + 64 * n + 32 * i)), swap);
+			transpose8(r, w + 8 * i);
+		}
+		ROUNDS80(k0, k1, k2, k3);
+		a = ADD(a, a0);
+		b = ADD(b, b0);
+		c = ADD(c, c0);
+		d = ADD(d, d0);
+		e = ADD(e, e0);
+	}
+	_mm256_store_si256((__m256i *)v[0], a);
+	_mm256_store_si256((__m256i *)v[1], b);
+	_mm256_store_si256((__m256i *)v[2], c);
+	_mm256_store_si256((__m256i *)v[3], d);
+	_mm256_store_si256((__m256i *)v[4], e);
+	for (i = 0; i < 5; i++)
+		for (l = 0; l < AVX2; l++)
+			st[l][i] = v[i][l];
+}
 
 static const struct mf_sha1x engines[] = {
 	{ "sha-ni", NI, shani_blocks },
 	{ "avx512", 16, avx512_blocks },
+	{ "avx2", AVX2, avx2_blocks },
 };
 
 static int
 runs_here(const struct mf_sha1x *x)
 {
-	return x->blocks == shani_blocks ? has_shani() : has_avx512();
+	return x->blocks == shani_blocks ? has_shani() : x->blocks == avx2_blocks ? has_avx2() :
+	    has_avx512();
 }
 #else
 static const struct mf_sha1x engines[1];

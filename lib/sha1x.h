@@ -2,12 +2,13 @@
  * sha1x: SHA-1 of several messages at once (multi-buffer), for the torrent hasher.
  *
  * One SHA-1 stream is bound by the latency of its rounds; streams that do not depend on
- * each other fill the gaps.  Two engines, each a number of lanes (one message a lane):
- * "sha-ni", four streams interleaved with the x86 SHA extensions, and "avx512", sixteen
- * streams side by side in the 32-bit lanes of AVX-512 registers.  Which wins depends on
- * the CPU (measured, per core: AMD EPYC, OpenSSL 1.9 GB/s, sha-ni 4.9 GB/s; Intel Xeon
- * at 2 GHz, OpenSSL 0.94 GB/s, sha-ni 0.65 GB/s, avx512 4.0 GB/s), so mf_sha1x_best
- * measures them once against one OpenSSL stream.
+ * each other fill the gaps.  Three engines, each a number of lanes (one message a lane):
+ * "sha-ni", four streams interleaved with the x86 SHA extensions; "avx512", sixteen
+ * streams side by side in the 32-bit lanes of AVX-512 registers; "avx2", eight in AVX2
+ * registers, for CPUs with neither.  Which wins depends on the CPU (measured, per core:
+ * AMD EPYC, OpenSSL 1.9 GB/s, sha-ni 4.9 GB/s; Intel Xeon at 2 GHz, OpenSSL 0.94 GB/s
+ * (0.49 without its SHA-NI), sha-ni 0.65, avx512 3.5-4.0, avx2 1.4 GB/s), so
+ * mf_sha1x_best measures them once against one OpenSSL stream.
  */
 #ifndef MF_SHA1X_H
 #define MF_SHA1X_H
@@ -25,7 +26,7 @@ struct mf_sha1x {
 			    size_t nblocks);
 };
 
-/* The engine of that name ("sha-ni", "avx512") if this CPU and build can run it, else NULL. */
+/* The engine of that name ("sha-ni", "avx512", "avx2") if this CPU and build can run it, else NULL. */
 const struct mf_sha1x *mf_sha1x_get(const char *name);
 
 /*

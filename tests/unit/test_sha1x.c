@@ -68,6 +68,11 @@ TEST(sha1x_avx512_lanes_are_sha1)
 	engine("avx512");
 }
 
+TEST(sha1x_avx2_lanes_are_sha1)
+{
+	engine("avx2");
+}
+
 TEST(sha1x_best_is_one_that_runs)
 {
 	const struct mf_sha1x *x = mf_sha1x_best();
@@ -84,6 +89,7 @@ main(void)
 {
 	RUN(sha1x_shani_lanes_are_sha1);
 	RUN(sha1x_avx512_lanes_are_sha1);
+	RUN(sha1x_avx2_lanes_are_sha1);
 	RUN(sha1x_best_is_one_that_runs);
 	return DONE();
 }
