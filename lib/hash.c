@@ -16,6 +16,7 @@
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "progress.h"
 #include "sha1x.h"
 
@@ -338,15 +339,6 @@ hash_read(struct worker *w, struct cursor *c, const struct mf_tfile *f, uint64_t
 	return (int64_t)done;
 }
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One measured window (mapped or not) of n bytes in dt seconds; choose after PROBES. */
 static void
 probe(struct worker *w, int map, double dt, int64_t n)
@@ -412,7 +404,7 @@ hash_part(struct worker *w, struct cursor *c, size_t fi)
 		if (__atomic_load_n(&w->sh->stop, __ATOMIC_RELAXED))
 			return -1;
 		map = w->how == MAP || (w->how == PROBE && w->probes % 2 == 0);
-		t = w->how == PROBE ? seconds() : 0;
+		t = w->how == PROBE ? mf_now() : 0;
 		r = map ? hash_window(w, c, f, c->pos - f->off, end - c->pos) : 0;
 		if (r == 0 && map)
 			w->how = READ;	/* this file cannot be mapped: read from now on */
@@ -421,7 +413,7 @@ hash_part(struct worker *w, struct cursor *c, size_t fi)
 		if (r < 0)
 			return -1;
 		if (w->how == PROBE)
-			probe(w, map, seconds() - t, r);
+			probe(w, map, mf_now() - t, r);
 	}
 	return c->pos == f->off + f->len ? end_file(w, &w->one, f) : 0;
 }

@@ -4,9 +4,10 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <openssl/evp.h>
+
+#include "clock.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <cpuid.h>
@@ -134,7 +135,10 @@ shani_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks
 	ROUND(c, d, e, a, b, f, k, wf((t) + 3));				\
 	ROUND(b, c, d, e, a, f, k, wf((t) + 4));				\
 } while (0)
-/* One block's 80 rounds on a..e, from its words w[16] (transposed, big-endian). */
+/*
+ * One block: 80 rounds on a..e from its words w[16] (transposed, big-endian), then the
+ * state at its start (a0..e0) added back.
+ */
 #define ROUNDS80(k0, k1, k2, k3) do {						\
 	ROUND5(CH, k0, 0, W0); ROUND5(CH, k0, 5, W0); ROUND5(CH, k0, 10, W0);	\
 	ROUND(a, b, c, d, e, CH, k0, w[15]);					\
@@ -148,6 +152,26 @@ shani_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks
 	ROUND5(MAJ, k2, 50, W); ROUND5(MAJ, k2, 55, W);				\
 	ROUND5(PARITY, k3, 60, W); ROUND5(PARITY, k3, 65, W);			\
 	ROUND5(PARITY, k3, 70, W); ROUND5(PARITY, k3, 75, W);			\
+	a = ADD(a, a0); b = ADD(b, b0); c = ADD(c, c0);				\
+	d = ADD(d, d0); e = ADD(e, e0);						\
+} while (0)
+
+/*
+ * The first half of a transpose of n registers r, within each 128-bit lane: 32-bit then
+ * 64-bit interleaves through t into u, so that u[4g + j], in 128-bit lane k, holds word
+ * 4k + j of r[4g..4g+3].  v is the width's prefix (_mm256, _mm512); i is the caller's.
+ */
+#define INTERLEAVE(v, r, t, u, n) do {						\
+	for (i = 0; i < (n) / 2; i++) {						\
+		t[2 * i] = v##_unpacklo_epi32(r[2 * i], r[2 * i + 1]);		\
+		t[2 * i + 1] = v##_unpackhi_epi32(r[2 * i], r[2 * i + 1]);	\
+	}									\
+	for (i = 0; i < (n) / 4; i++) {						\
+		u[4 * i] = v##_unpacklo_epi64(t[4 * i], t[4 * i + 2]);		\
+		u[4 * i + 1] = v##_unpackhi_epi64(t[4 * i], t[4 * i + 2]);	\
+		u[4 * i + 2] = v##_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);	\
+		u[4 * i + 3] = v##_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);	\
+	}									\
 } while (0)
 
 /* AVX-512: sixteen lanes; f is one ternary-logic instruction (imm: its truth table). */
@@ -166,17 +190,8 @@ transpose16(__m512i r[16], __m512i w[16])
 	__m512i t[16], u[16];
 	int i;
 
-	for (i = 0; i < 8; i++) {
-		t[2 * i] = _mm512_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-		t[2 * i + 1] = _mm512_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-	}
-	for (i = 0; i < 4; i++) {
-		u[4 * i] = _mm512_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 1] = _mm512_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 2] = _mm512_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-		u[4 * i + 3] = _mm512_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-	}
-	/* u[4g + j], 128-bit lane k: word 4k + j of blocks 4g..4g+3; gather the lanes k */
+	INTERLEAVE(_mm512, r, t, u, 16);
+	/* gather the 128-bit lanes k of the four groups g */
 	for (i = 0; i < 4; i++) {
 		__m512i c0 = _mm512_shuffle_i32x4(u[i], u[4 + i], 0x44);
 		__m512i c1 = _mm512_shuffle_i32x4(u[i], u[4 + i], 0xEE);
@@ -214,11 +229,6 @@ avx512_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblock
 			r[l] = _mm512_shuffle_epi8(_mm512_loadu_si512(data[l] + 64 * n), swap);
 		transpose16(r, w);
 		ROUNDS80(k0, k1, k2, k3);
-		a = ADD(a, a0);
-		b = ADD(b, b0);
-		c = ADD(c, c0);
-		d = ADD(d, d0);
-		e = ADD(e, e0);
 	}
 	_mm512_i32scatter_epi32(s, at, a, 4);
 	_mm512_i32scatter_epi32(s + 1, at, b, 4);
@@ -249,16 +259,7 @@ transpose8(const __m256i r[8], __m256i w[8])
 	__m256i t[8], u[8];
 	int i;
 
-	for (i = 0; i < 4; i++) {
-		t[2 * i] = _mm256_unpacklo_epi32(r[2 * i], r[2 * i + 1]);
-		t[2 * i + 1] = _mm256_unpackhi_epi32(r[2 * i], r[2 * i + 1]);
-	}
-	for (i = 0; i < 2; i++) {
-		u[4 * i] = _mm256_unpacklo_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 1] = _mm256_unpackhi_epi64(t[4 * i], t[4 * i + 2]);
-		u[4 * i + 2] = _mm256_unpacklo_epi64(t[4 * i + 1], t[4 * i + 3]);
-		u[4 * i + 3] = _mm256_unpackhi_epi64(t[4 * i + 1], t[4 * i + 3]);
-	}
+	INTERLEAVE(_mm256, r, t, u, 8);
 	/* u[j] (and u[4 + j] for lanes 4..7): word j in the low half, word 4 + j in the high */
 	for (i = 0; i < 4; i++) {
 		w[i] = _mm256_permute2x128_si256(u[i], u[4 + i], 0x20);
@@ -296,11 +297,6 @@ avx2_blocks(uint32_t st[][5], const unsigned char *const data[], size_t nblocks)
 			transpose8(r, w + 8 * i);
 		}
 		ROUNDS80(k0, k1, k2, k3);
-		a = ADD(a, a0);
-		b = ADD(b, b0);
-		c = ADD(c, c0);
-		d = ADD(d, d0);
-		e = ADD(e, e0);
 	}
 	_mm256_store_si256((__m256i *)v[0], a);
 	_mm256_store_si256((__m256i *)v[1], b);
@@ -381,15 +377,6 @@ mf_sha1x_final(const struct mf_sha1x *x, uint32_t st[][5], uint64_t len, unsigne
 #define TRIAL		(64 * 1024)
 #define TRIALS		5
 
-static double
-seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Seconds per byte of x over buf (one OpenSSL stream when x is NULL); -1 on failure. */
 static double
 trial(const struct mf_sha1x *x, const unsigned char *buf)
@@ -398,7 +385,7 @@ trial(const struct mf_sha1x *x, const unsigned char *buf)
 	unsigned char out[MF_SHA1X_MAX][20];
 	const unsigned char *p[MF_SHA1X_MAX];
 	int l, n = x ? x->lanes : 4;
-	double t = seconds();
+	double t = mf_now();
 
 	for (l = 0; l < n; l++) {
 		mf_sha1x_init(st[l]);
@@ -410,7 +397,7 @@ trial(const struct mf_sha1x *x, const unsigned char *buf)
 		x->blocks(st, p, TRIAL / 64);
 		mf_sha1x_final(x, st, TRIAL, out);
 	}
-	return (seconds() - t) / ((double)n * TRIAL);
+	return (mf_now() - t) / ((double)n * TRIAL);
 }
 
 static const struct mf_sha1x *best;
